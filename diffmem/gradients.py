@@ -7,24 +7,13 @@ Two backends compute the same gradient of the same forward pass:
   applies the hand-derived backward rules of docs/gradients.md. Much faster.
 """
 
-from typing import NamedTuple
-
 from autograd import make_vjp
 from autograd.tracer import getval
 
-from diffmem.loss import cost_bits
+from diffmem.loss import LossAndGradients, cost_bits
 from diffmem.ntm import forward
 
 BACKENDS = ("autograd", "manual")
-
-
-class LossAndGradients(NamedTuple):
-    """The result of one forward and backward pass."""
-
-    loss: float  # cost in bits per sequence, averaged over the batch
-    gradients: dict  # d loss / d param, same names and shapes as the params
-    logits: object  # (T, B, Y), the forward outputs, for error counts
-
 
 def loss(params, config, inputs, targets, mask, rng=None):
     """The training loss: mean cost in bits per sequence (loss.cost_bits).

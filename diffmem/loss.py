@@ -6,10 +6,20 @@ sequence, with logarithms to base 2. Bit errors count outputs on the wrong side
 of 0.5.
 """
 
+from typing import NamedTuple
+
 import autograd.numpy as np
 import numpy
 
 LN2 = numpy.log(2.0)
+
+
+class LossAndGradients(NamedTuple):
+    """The result of one forward and backward pass, from either backend."""
+
+    loss: float  # cost in bits per sequence, averaged over the batch
+    gradients: dict  # d loss / d param, same names and shapes as the params
+    logits: object  # (T, B, Y), the forward outputs, for error counts
 
 
 def cost_bits(logits, targets, mask):
