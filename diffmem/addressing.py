@@ -13,9 +13,11 @@ Every function works on any number of leading axes, written `...` below; in the
 model they are (heads, B). The last axis is the memory row axis (N).
 """
 
+from functools import cache
 from typing import NamedTuple
 
 import autograd.numpy as np
+import numpy
 
 NORM_EPSILON = 1e-8
 """Added to squared norms in Eq. (6), so an all-zero row or key has similarity 0
@@ -29,14 +31,14 @@ N * 1e-20 relative, far below float64 precision of the weights themselves."""
 
 def softmax(x, axis=-1):
     """Normalised exponentials along `axis`, shifted by the maximum for range."""
-    shifted = x - np.max(x, axis=axis, keepdims=True)
+    shifted = x - x.max(axis=axis, keepdims=True)
     exps = np.exp(shifted)
-    return exps / np.sum(exps, axis=axis, keepdims=True)
+    return exps / exps.sum(axis=axis, keepdims=True)
 
 
 def stable_norm(x, axis=-1):
     """sqrt(sum x^2 + NORM_EPSILON): a Euclidean norm that is smooth at zero."""
-    return np.sqrt(np.sum(x * x, axis=axis) + NORM_EPSILON)
+    return np.sqrt((x * x).sum(axis=axis) + NORM_EPSILON)
 
 
 def cosine_similarity(memory, key):
@@ -53,7 +55,7 @@ def cosine_similarity(memory, key):
     -------
     similarity : (..., B, N), each in (-1, 1)
     """
-    dot = np.einsum("...bm,bnm->...bn", key, memory)  # (..., B, N)
+    dot = (key[..., None, :] @ np.swapaxes(memory, -1, -2))[..., 0, :]  # (..., B, N)
     key_norm = stable_norm(key)[..., None]  # (..., B, 1)
     row_norm = stable_norm(memory)  # (B, N)
     return dot / (key_norm * row_norm)
@@ -82,6 +84,16 @@ def shift_offsets(shift_range):
     return range(-shift_range, shift_range + 1)
 
 
+@cache
+def shift_sources(memory_size, shift_range):
+    """Integer array (2S + 1, N): entry [j, i] is (i - offset_j) mod N, the row
+    whose weight shift offset j moves to row i."""
+    offsets = numpy.array(shift_offsets(shift_range))[:, None]  # (2S + 1, 1)
+    sources = (numpy.arange(memory_size) - offsets) % memory_size
+    sources.setflags(write=False)
+    return sources
+
+
 def circular_shift(gated, s):
     """Eq. (8): w~(i) = sum_j w^g(i - j) s(j), indices taken modulo N.
 
@@ -91,12 +103,9 @@ def circular_shift(gated, s):
 
     gated : (..., N); s : (..., 2S + 1), non-negative, summing to 1.
     """
-    shift_range = (s.shape[-1] - 1) // 2
-    shifted = 0.0
-    for column, offset in enumerate(shift_offsets(shift_range)):
-        rolled = np.roll(gated, offset, axis=-1)  # rolled(i) = gated(i - offset)
-        shifted = shifted + s[..., column : column + 1] * rolled
-    return shifted
+    sources = shift_sources(gated.shape[-1], (s.shape[-1] - 1) // 2)
+    rolled = gated[..., sources]  # (..., 2S + 1, N), rolled[j, i] = gated(i - o_j)
+    return (s[..., None, :] @ rolled)[..., 0, :]
 
 
 def sharpen(shifted, gamma):

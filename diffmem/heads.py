@@ -55,8 +55,7 @@ def head_parameters(params, hidden, word_size):
     -------
     HeadParameters
     """
-    raw = np.einsum("bh,khp->kbp", hidden, params["head_weights"])
-    raw = raw + params["head_bias"][:, None, :]  # (K, B, P)
+    raw = hidden @ params["head_weights"] + params["head_bias"][:, None, :]  # (K, B, P)
 
     key = np.tanh(raw[..., :word_size])
     beta = softplus(raw[..., word_size])
@@ -80,10 +79,10 @@ def erase_and_add(params, hidden):
     -------
     erase, add : (W, B, M) each; erase in [0, 1], add in [-1, 1].
     """
-    erase_raw = np.einsum("bh,whm->wbm", hidden, params["erase_weights"])
+    erase_raw = hidden @ params["erase_weights"]  # (W, B, M)
     erase = sigmoid(erase_raw + params["erase_bias"][:, None, :])
 
-    add_raw = np.einsum("bh,whm->wbm", hidden, params["add_weights"])
+    add_raw = hidden @ params["add_weights"]  # (W, B, M)
     add = np.tanh(add_raw + params["add_bias"][:, None, :])
 
     return erase, add

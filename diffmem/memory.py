@@ -8,8 +8,6 @@ write heads change it. So a read at step t never sees step t's writes; it sees
 them at step t + 1. docs/choices.md gives the reasons.
 """
 
-import autograd.numpy as np
-
 
 def read(memory, read_weights):
     """Eq. (2): r = sum_i w(i) M(i), for every read head.
@@ -23,7 +21,7 @@ def read(memory, read_weights):
     -------
     reads : (B, R, M)
     """
-    return np.einsum("rbn,bnm->brm", read_weights, memory)
+    return read_weights.swapaxes(0, 1) @ memory  # (B, R, N) @ (B, N, M)
 
 
 def write(memory, write_weights, erase, add):
@@ -47,9 +45,11 @@ def write(memory, write_weights, erase, add):
     -------
     new_memory : (B, N, M)
     """
-    kept = retention(write_weights, erase)  # (B, N, M)
-    added = np.einsum("kbn,kbm->bnm", write_weights, add)  # (B, N, M)
-    return memory * kept + added
+    new_memory = memory * retention(write_weights, erase)  # (B, N, M)
+    for head in range(write_weights.shape[0]):
+        weights = write_weights[head][:, :, None]  # (B, N, 1)
+        new_memory = new_memory + weights * add[head][:, None, :]  # (B, N, M)
+    return new_memory
 
 
 def retention(write_weights, erase):
@@ -62,5 +62,6 @@ def retention(write_weights, erase):
     kept = 1.0
     for head in range(write_weights.shape[0]):
         weights = write_weights[head][:, :, None]  # (B, N, 1)
-        kept = kept * (1.0 - weights * erase[head][:, None, :])  # (B, N, M)
+        factor = 1.0 - weights * erase[head][:, None, :]  # (B, N, M)
+        kept = factor if head == 0 else kept * factor
     return kept
