@@ -74,7 +74,9 @@ class RMSProp:
                 n - gbar * gbar + eps
             )
             new_params[key] = theta + delta
-            new_state.update({f"n.{key}": n, f"gbar.{key}": gbar, f"delta.{key}": delta})
+            new_state.update(
+                {f"n.{key}": n, f"gbar.{key}": gbar, f"delta.{key}": delta}
+            )
         return new_params, new_state
 
 
@@ -145,9 +147,7 @@ def make_optimizer(name, **settings):
         )
     optimizer = OPTIMIZERS[name](**settings)
     if not optimizer.learning_rate > 0:
-        raise ValueError(
-            f"learning_rate must be > 0, got {optimizer.learning_rate!r}"
-        )
+        raise ValueError(f"learning_rate must be > 0, got {optimizer.learning_rate!r}")
     return optimizer
 
 

@@ -39,7 +39,10 @@ def test_rmsprop_first_two_steps_by_hand():
 
 def test_rmsprop_defaults_are_graves_2013():
     assert optimizer_settings(RMSProp()) == {
-        "learning_rate": 1e-4, "decay": 0.95, "momentum": 0.9, "epsilon": 1e-4,
+        "learning_rate": 1e-4,
+        "decay": 0.95,
+        "momentum": 0.9,
+        "epsilon": 1e-4,
     }
 
 
