@@ -534,12 +534,20 @@ _SCRIPT = r"""
     return k < R ? D.read_weights[step][k] : D.write_weights[step][k - R];
   }
 
+  // the smallest of 1, 2 or 5 times a power of ten that is >= v
+  function niceCeiling(v) {
+    if (!(v > 0)) return 1;
+    const power = Math.pow(10, Math.floor(Math.log10(v)));
+    for (const k of [1, 2, 5, 10]) if (k * power >= v * (1 - 1e-9)) return k * power;
+    return 10 * power;
+  }
+
   function drawWeights() {
     const canvas = document.getElementById("weights");
     const ctx = canvas2d(canvas, K * HEAD, MT + N * MH + 18);
     for (let k = 0; k < K; k++) {
       const x0 = k * HEAD, w = weightsAt(k), c = D.content_weights[step][k];
-      const top = Math.max(1e-12, ...w.map(v => v || 0), ...c.map(v => v || 0));
+      const top = niceCeiling(Math.max(...w.map(v => v || 0), ...c.map(v => v || 0)));
       const length = v => BAR * (v || 0) / top;
       ctx.fillStyle = "#f1f4f8";
       ctx.fillRect(x0, MT, BAR, N * MH);
