@@ -60,15 +60,16 @@ def finite_difference_gradients(loss_fn, params, indices=None, step=FD_STEP):
             raise TypeError(f"finite differences need float64, {name} is {value.dtype}")
         chosen = np.arange(value.size) if indices is None else indices[name]
         estimate = np.full(value.shape, np.nan)
-        flat = value.reshape(-1)  # a view: perturbing it perturbs params[name]
 
         for index in chosen:
-            original = flat[index]
+            # index value itself, not a reshape, which copies a non-contiguous array
+            position = np.unravel_index(index, value.shape)
+            original = value[position]
             losses = []
             for offset in (2 * step, step, -step, -2 * step):
-                flat[index] = original + offset
+                value[position] = original + offset
                 losses.append(loss_fn(params))
-            flat[index] = original
+            value[position] = original
             far_plus, plus, minus, far_minus = losses
             difference = -far_plus + 8 * plus - 8 * minus + far_minus
             estimate.reshape(-1)[index] = difference / (12 * step)
