@@ -36,9 +36,10 @@ def softmax(x, axis=-1):
     return exps / exps.sum(axis=axis, keepdims=True)
 
 
-def stable_norm(x, axis=-1):
-    """sqrt(sum x^2 + NORM_EPSILON): a Euclidean norm that is smooth at zero."""
-    return np.sqrt((x * x).sum(axis=axis) + NORM_EPSILON)
+def stable_norm(x):
+    """sqrt(sum x^2 + NORM_EPSILON) over the last axis: a Euclidean norm that is
+    smooth at zero."""
+    return np.sqrt(np.einsum("...m,...m->...", x, x) + NORM_EPSILON)
 
 
 def cosine_similarity(memory, key):
