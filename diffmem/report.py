@@ -740,7 +740,7 @@ _SCRIPT = r"""
     if (event.key in moves) {
       select(moves[event.key]);
       event.preventDefault();
-    } else if (event.key === " " && event.target.tagName !== "BUTTON") {
+    } else if (event.key === " " && !/^(BUTTON|INPUT)$/.test(event.target.tagName)) {
       play();
       event.preventDefault();
     }
