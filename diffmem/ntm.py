@@ -79,14 +79,16 @@ class NTMConfig:
         for name in ("input_size", "output_size", "memory_size", "word_size",
                      "hidden_size", "controller_layers"):
             value = getattr(self, name)
-            if not isinstance(value, (int, numpy.integer)) or value < 1:
+            if not _is_integer(value) or value < 1:
                 raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
         for name in ("read_heads", "write_heads", "shift_range"):
             value = getattr(self, name)
-            if not isinstance(value, (int, numpy.integer)) or value < 0:
+            if not _is_integer(value) or value < 0:
                 raise ValueError(f"{name} must be an integer >= 0, got {value!r}")
         if self.read_heads + self.write_heads < 1:
-            raise ValueError("an NTM needs at least one head, got 0 read and 0 write")
+            raise ValueError(
+                "read_heads + write_heads must be >= 1, got 0 read and 0 write heads"
+            )
         if 2 * self.shift_range + 1 > self.memory_size:
             raise ValueError(
                 f"shift_range {self.shift_range} is too wide for memory_size "
@@ -121,6 +123,11 @@ class NTMConfig:
     def controller_input_size(self):
         """D = X + R M: the input plus every read vector of the last step."""
         return self.input_size + self.read_heads * self.word_size
+
+
+def _is_integer(value):
+    """True for Python and numpy integers, False for bools and everything else."""
+    return isinstance(value, (int, numpy.integer)) and not isinstance(value, bool)
 
 
 class State(NamedTuple):
@@ -159,7 +166,7 @@ def init_params(config, rng):
     so a seed reproduces them exactly. Returns a dict of named arrays; the
     shapes use D = X + R M, K = R + W and P = M + 2S + 4.
     """
-    X, Y = config.input_size, config.output_size
+    Y = config.output_size
     N, M, H = config.memory_size, config.word_size, config.hidden_size
     R, W, K = config.read_heads, config.write_heads, config.num_heads
     D, P = config.controller_input_size, head_width(M, config.shift_range)

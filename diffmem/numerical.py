@@ -92,5 +92,6 @@ def compare(reference, candidate, indices=None):
         if a.size == 0:
             report[name] = (0.0, 0.0)
             continue
-        report[name] = (float(np.max(np.abs(a - b))), float(np.max(relative_error(a, b))))
+        largest_absolute = float(np.max(np.abs(a - b)))
+        report[name] = (largest_absolute, float(np.max(relative_error(a, b))))
     return report
