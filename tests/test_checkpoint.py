@@ -56,13 +56,13 @@ def test_round_trip_keeps_arrays_meta_and_random_stream(run, saved):
 
 
 def test_either_suffix_or_none_names_the_same_pair(saved):
-    npz_path, _ = saved
+    npz_path, json_path = saved
     for name in (npz_path, json_path, npz_path.with_suffix("")):
         assert checkpoint_paths(name) == (npz_path, json_path)
 
 
 def test_missing_npz_or_json(saved):
-    npz_path, _ = saved
+    npz_path, json_path = saved
     os.remove(json_path)
     with pytest.raises(CheckpointError, match="checkpoint.json: no such checkpoint"):
         checkpoint.load(npz_path)
@@ -80,7 +80,7 @@ def test_truncated_npz_is_caught_by_the_hash(saved):
 
 
 def test_corrupt_npz_with_a_matching_hash_is_caught_on_reading(saved):
-    npz_path, _ = saved
+    npz_path, json_path = saved
     npz_path.write_bytes(b"not a zip file at all")
     edit_json(json_path, lambda meta: meta.update(npz_sha256=_sha256(npz_path)))
     with pytest.raises(CheckpointError, match="truncated or corrupt"):
@@ -88,28 +88,28 @@ def test_corrupt_npz_with_a_matching_hash_is_caught_on_reading(saved):
 
 
 def test_json_that_is_not_json(saved):
-    npz_path, _ = saved
+    npz_path, json_path = saved
     json_path.write_text('{"format": "diffmem-checkp')
     with pytest.raises(CheckpointError, match="checkpoint.json: not readable JSON"):
         checkpoint.load(npz_path)
 
 
 def test_json_with_another_format_version(saved):
-    npz_path, _ = saved
+    npz_path, json_path = saved
     edit_json(json_path, lambda meta: meta.update(format_version=99))
     with pytest.raises(CheckpointError, match="format version 99, this diffmem reads"):
         checkpoint.load(npz_path)
 
 
 def test_json_missing_a_required_key(saved):
-    npz_path, _ = saved
+    npz_path, json_path = saved
     edit_json(json_path, lambda meta: meta.pop("rng_state"))
     with pytest.raises(CheckpointError, match="checkpoint.json: missing rng_state"):
         checkpoint.load(npz_path)
 
 
 def test_config_that_does_not_fit_the_arrays(saved):
-    npz_path, _ = saved
+    npz_path, json_path = saved
     edit_json(json_path, lambda meta: meta["config"].update(memory_size=9))
     with pytest.raises(
         CheckpointError, match=r"parameter 'initial_weight_logits' is float64\[2, 8\]"
@@ -118,21 +118,21 @@ def test_config_that_does_not_fit_the_arrays(saved):
 
 
 def test_dtype_that_does_not_fit_the_arrays(saved):
-    npz_path, _ = saved
+    npz_path, json_path = saved
     edit_json(json_path, lambda meta: meta["config"].update(dtype="float32"))
     with pytest.raises(CheckpointError, match="the config needs float32"):
         checkpoint.load(npz_path)
 
 
 def test_invalid_config_values(saved):
-    npz_path, _ = saved
+    npz_path, json_path = saved
     edit_json(json_path, lambda meta: meta["config"].update(memory_size=0))
     with pytest.raises(CheckpointError, match="bad config: memory_size must be"):
         checkpoint.load(npz_path)
 
 
 def test_task_that_does_not_fit_the_model(saved):
-    npz_path, _ = saved
+    npz_path, json_path = saved
     edit_json(json_path, lambda meta: meta["task"]["sizes"].update(vector_size=5))
     with pytest.raises(CheckpointError, match="task 'copy' has input/output sizes"):
         checkpoint.load(npz_path)

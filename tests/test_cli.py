@@ -209,7 +209,7 @@ BAD_TRAINING = [
     ),
     (
         ["train", "copy", "--read-heads", "0", "--write-heads", "0"],
-        ["at least one head"],
+        ["0 read and 0 write"],
     ),
 ]
 
