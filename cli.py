@@ -326,7 +326,8 @@ class Progress:
     """A click progress bar on a terminal; a line per report otherwise."""
 
     def __init__(self, run, steps):
-        self.latest = ""
+        self.sequences = run.sequences
+        self.latest = ""  # the figures of the last report
         self.bar = None
         self.interactive = sys.stderr.isatty()
         if self.interactive:
@@ -335,7 +336,7 @@ class Progress:
                 label="training",
                 file=sys.stderr,
                 show_pos=True,
-                item_show_func=lambda _: self.latest,
+                item_show_func=lambda _: f"{self.sequences} seqs{self.latest}",
             )
             self.bar.update(run.step)
 
@@ -349,13 +350,13 @@ class Progress:
             self.bar.__exit__(*exc)
 
     def step(self, run, result):
+        self.sequences = run.sequences
         if self.bar is not None:
             self.bar.update(1)
 
     def report(self, report):
         self.latest = (
-            f"{report.sequences} seqs, cost {report.cost_bits:.3f}, "
-            f"errors {report.bit_errors:.3f} bits/seq"
+            f", cost {report.cost_bits:.3f}, errors {report.bit_errors:.3f} bits/seq"
         )
         if not self.interactive:
             click.echo(report.line(), err=True)

@@ -241,7 +241,8 @@ def train(
     report_every : steps between Reports (also at the last step).
     on_report : called with each Report; if it returns True, training stops
         there (the final checkpoint is still written).
-    on_step : called with (run, StepResult) after every update.
+    on_step : called with (run, StepResult) after every update and its
+        report.
     checkpoint_path : where `Run.save` writes; None saves nothing.
     checkpoint_every : steps between checkpoints; one is always written at
         the end, and on KeyboardInterrupt (which is then re-raised).
@@ -256,8 +257,6 @@ def train(
         while run.step < steps:
             result = train_step(run)
             interval.add(result)
-            if on_step is not None:
-                on_step(run, result)
 
             stop = False
             if run.step % report_every == 0 or run.step == steps:
@@ -267,6 +266,8 @@ def train(
                     append_metrics(metrics_path, report)
                 if on_report is not None:
                     stop = bool(on_report(report))
+            if on_step is not None:
+                on_step(run, result)
             if stop:
                 break
             if (
