@@ -56,7 +56,7 @@ def cosine_similarity(memory, key):
     -------
     similarity : (..., B, N), each in (-1, 1)
     """
-    dot = (key[..., None, :] @ np.swapaxes(memory, -1, -2))[..., 0, :]  # (..., B, N)
+    dot = (key[..., None, :] @ memory.swapaxes(-1, -2))[..., 0, :]  # (..., B, N)
     key_norm = stable_norm(key)[..., None]  # (..., B, 1)
     row_norm = stable_norm(memory)  # (B, N)
     return dot / (key_norm * row_norm)

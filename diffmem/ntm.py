@@ -255,7 +255,7 @@ def step(params, config, state, x):
     R, M = config.read_heads, config.word_size
 
     # controller
-    controller_input = np.concatenate([x, np.reshape(state.reads, (B, R * M))], 1)
+    controller_input = np.concatenate([x, state.reads.reshape((B, R * M))], 1)
     if config.controller == "feedforward":
         controller = feedforward(params, controller_input)
         hidden, cell = controller.layers[-1], None
@@ -276,7 +276,7 @@ def step(params, config, state, x):
     memory = write(state.memory, addressing.weights[R:], erase, add)  # (B, N, M)
 
     # output from the controller output and this step's reads
-    output_input = np.concatenate([hidden, np.reshape(reads, (B, R * M))], 1)
+    output_input = np.concatenate([hidden, reads.reshape((B, R * M))], 1)
     logits = output_input @ params["output_weights"] + params["output_bias"]
 
     new_state = State(memory, reads, addressing.weights, hidden, cell)
