@@ -586,25 +586,22 @@ def parameter_gradients(config, records, steps):
 
     # controller
     if config.controller == "feedforward":
-        L = config.controller_layers
+        L, H = config.controller_layers, config.hidden_size
         dpre = [
             flat([step.dcontroller.dpre_activations[layer] for step in steps])
             for layer in range(L)
         ]  # L arrays (T B, H)
         gradients["controller_input_weights"] = controller_input.T @ dpre[0]
         gradients["controller_input_bias"] = dpre[0].sum(axis=0)
-        layer_inputs = [
-            flat([record.controller.layers[layer] for record in records])
-            for layer in range(L - 1)
-        ]  # L - 1 arrays (T B, H)
-        H = config.hidden_size
-        gradients["controller_hidden_weights"] = np.reshape(
-            [layer_inputs[layer].T @ dpre[layer + 1] for layer in range(L - 1)],
-            (L - 1, H, H),
-        )
-        gradients["controller_hidden_bias"] = np.reshape(
-            [dpre[layer + 1].sum(axis=0) for layer in range(L - 1)], (L - 1, H)
-        )
+
+        hidden_weights, hidden_bias = np.zeros((L - 1, H, H)), np.zeros((L - 1, H))
+        for layer in range(1, L):  # layer l + 1 reads the output of layer l
+            layer_input = flat([record.controller.layers[layer - 1]
+                                for record in records])  # (T B, H)
+            hidden_weights[layer - 1] = layer_input.T @ dpre[layer]
+            hidden_bias[layer - 1] = dpre[layer].sum(axis=0)
+        gradients["controller_hidden_weights"] = hidden_weights
+        gradients["controller_hidden_bias"] = hidden_bias
     else:
         dpre = flat([step.dcontroller.dpre_activation for step in steps])
         hidden_prev = flat([record.previous.hidden for record in records])
