@@ -14,8 +14,8 @@ Conventions:
   name. They recompute only cheap local quantities (a norm, a log, a sigmoid).
 - Weights and biases are shared by all time steps. Inside the loop the
   backward functions return gradients with respect to pre-activations, and
-  `parameter_gradients` contracts all steps at once after the loop, as
-  (T B, inputs)^T (T B, outputs) products.
+  after the loop `parameter_gradients` sums inputs^T gradients over all steps
+  and sequences at once (`sum_of_products`).
 
 Shape letters are those of the package docstring.
 """
