@@ -111,7 +111,7 @@ def model_option(field, help, minimum=1):
     return size_option(field, help, minimum, str(BASE["model"][field]))
 
 
-@main.command()
+@main.command("train")
 @click.argument("task", type=click.Choice(list(TASKS)))
 @click.option(
     "--preset",
@@ -193,7 +193,9 @@ def train_command(ctx, task, **options):
     # a new run, or the saved one
     if options["resume"]:
         run = resume_run(ctx, task, checkpoint, options)
-        steps = options["steps"] or preset(task)["training"]["steps"]
+        steps = (
+            options["steps"] or run.target_steps or preset(task)["training"]["steps"]
+        )
         trim_metrics(metrics, run.step)
     else:
         run, steps = new_run(task, options)
@@ -226,9 +228,6 @@ def train_command(ctx, task, **options):
         )
         ctx.exit(130)
     click.echo(f"checkpoint saved to {checkpoint}.npz (step {run.step})")
-
-
-main.add_command(train_command, "train")
 
 
 def new_run(task, options):

@@ -75,6 +75,7 @@ class Run:
     seed: int
     rng: np.random.Generator
     snapshot: Snapshot
+    target_steps: int | None = None  # the `steps` of the last `train` call
 
     @classmethod
     def start(cls, task, config, optimizer, *, batch_size, clip, backend, seed):
@@ -112,6 +113,7 @@ class Run:
             meta.get("seed"),
             saved.rng,
             snapshot,
+            meta.get("target_steps"),
         )
 
     @property
@@ -142,6 +144,7 @@ class Run:
             "clip": self.clip,
             "backend": self.backend,
             "seed": self.seed,
+            "target_steps": self.target_steps,
         }
 
     def save(self, path):
@@ -251,6 +254,7 @@ def train(
     Raises NonFiniteCostError on a NaN or infinite cost without saving, so
     the last checkpoint written stays the last good one.
     """
+    run.target_steps = steps
     started = time.perf_counter()
     interval = _Interval(run)
     try:
