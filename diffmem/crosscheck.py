@@ -190,8 +190,8 @@ def check_case(case, seed, backends, fd_samples):
         loss_fn, {name: value.copy() for name, value in params.items()}, indices
     )}
 
-    # every backend, validated before it is compared; the loss too
-    failures, losses = [], {"fd": loss_fn(params)}
+    # every backend, validated before it is compared; its loss too
+    failures, forward_loss = [], loss_fn(params)
     for backend in backends:
         rng = np.random.default_rng(memory_seed)
         result = loss_and_gradients(
@@ -200,12 +200,11 @@ def check_case(case, seed, backends, fd_samples):
         problems = gradient_problems(result.gradients, params)
         failures += [f"{case.name}: {backend}: {problem}" for problem in problems]
         estimates[backend] = result.gradients
-        losses[backend] = result.loss
-        loss_error = numerical.relative_error(result.loss, losses["fd"])
+        loss_error = numerical.relative_error(result.loss, forward_loss)
         if not loss_error <= BACKEND_TOLERANCE:
             failures.append(
                 f"{case.name}: {backend}: loss {result.loss!r} differs from "
-                f"the forward pass's {losses['fd']!r}"
+                f"the forward pass's {forward_loss!r}"
             )
 
     # every pair, every parameter
@@ -232,7 +231,7 @@ def check_case(case, seed, backends, fd_samples):
         "name": case.name,
         "config": {**case.overrides},
         "lengths": list(case.lengths),
-        "loss": losses["fd"],
+        "loss": forward_loss,
         "parameters": rows,
         "failures": failures,
     }
