@@ -233,8 +233,8 @@ def backward_cosine_similarity(memory, key, similarity, dsimilarity):
 
     With |x| = sqrt(x . x + NORM_EPSILON), d|x| / dx = x / |x|, so
 
-        dk    = sum_i dK_i (M(i) - K_i k |M(i)| / |k|) / (|k| |M(i)|)
-        dM(i) = sum_k dK_i (k - K_i M(i) |k| / |M(i)|) / (|k| |M(i)|)
+        dk    = sum_i dK(i) [M(i) / (|k| |M(i)|) - K(i) k / |k|^2]
+        dM(i) = sum over heads of dK(i) [k / (|k| |M(i)|) - K(i) M(i) / |M(i)|^2]
 
     Parameters
     ----------
