@@ -16,7 +16,7 @@ become one-line click errors in `DiffmemGroup.invoke`, and nowhere else.
 import json
 import re
 import sys
-from dataclasses import fields
+from dataclasses import asdict, fields
 from pathlib import Path
 
 import click
@@ -52,7 +52,10 @@ TASK_OPTIONS = (
     "item_length", "min_items", "max_items", "order", "sequence_length",
     "num_inputs", "num_outputs",
 )  # fmt: skip
-TRAINING_OPTIONS = ("optimizer", "learning_rate", "clip", "batch_size", "steps")
+TRAINING_OPTIONS = (
+    "optimizer", "learning_rate", "clip", "batch_size", "steps",
+    "curriculum_start", "curriculum_every", "decay_steps",
+)  # fmt: skip
 
 
 def option_name(field):
@@ -157,6 +160,19 @@ def model_option(field, help, minimum=1):
     help="Clip each gradient element to [-CLIP, CLIP].",
 )
 @size_option("batch_size", "Sequences per optimiser update.")
+@size_option(
+    "curriculum_start",
+    "Longest training sequence at first, growing by one every "
+    "--curriculum-every steps to --max-length; 0 trains on every length "
+    "from the start.",
+    minimum=0,
+)
+@size_option("curriculum_every", "Steps per extra curriculum length.")
+@size_option(
+    "decay_steps",
+    "Steps over which the learning rate falls tenfold (smoothly); 0 keeps it constant.",
+    minimum=0,
+)
 @size_option("steps", "Optimiser updates in total (a resumed run continues).")
 @click.option(
     "--seed", type=click.IntRange(min=0), default=0, show_default=True,
@@ -280,6 +296,7 @@ def resume_run(ctx, task, checkpoint, options):
         "learning_rate": run.optimizer.learning_rate,
         "clip": run.clip,
         "batch_size": run.batch_size,
+        **asdict(run.schedule),
     }
     for field, value in saved.items():
         given = options[field]

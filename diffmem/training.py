@@ -22,7 +22,7 @@ training to step 2k gives bit-identical parameters to training straight to
 import json
 import math
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import NamedTuple
 
@@ -62,6 +62,62 @@ class Snapshot(NamedTuple):
     sequences: int  # sequences trained on
 
 
+@dataclass(frozen=True)
+class Schedule:
+    """What changes with the step count, as functions of the step alone.
+
+    Because nothing here depends on anything but the step, a resumed run
+    follows the same schedule as an uninterrupted one.
+
+    Attributes
+    ----------
+    curriculum_start : the longest training sequence at step 0 (0: no
+        curriculum). It grows by one every `curriculum_every` steps up to
+        the task's own maximum. Applies to tasks with `max_length` (copy,
+        repeat-copy) or `max_items` (associative-recall); evaluation always
+        uses the task's full range.
+    curriculum_every : steps per extra length.
+    decay_steps : the learning rate falls tenfold every `decay_steps` steps,
+        smoothly: lr_t = lr 0.1^(t / decay_steps) (0: constant).
+    """
+
+    curriculum_start: int = 0
+    curriculum_every: int = 50
+    decay_steps: int = 0
+
+    def __post_init__(self):
+        for name, minimum in (
+            ("curriculum_start", 0),
+            ("curriculum_every", 1),
+            ("decay_steps", 0),
+        ):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+                raise ValueError(
+                    f"{name} must be an integer >= {minimum}, got {value!r}"
+                )
+
+    def task_at(self, task, step):
+        """The task to draw training batches from at `step` (0 = first update)."""
+        sizes = [name for name in ("max_length", "max_items") if hasattr(task, name)]
+        if not self.curriculum_start or not sizes:
+            return task
+        high = sizes[0]
+        low = getattr(task, high.replace("max", "min"))
+        longest = self.curriculum_start + step // self.curriculum_every
+        longest = max(low, min(getattr(task, high), longest))
+        if longest == getattr(task, high):
+            return task
+        return replace(task, **{high: longest})
+
+    def optimizer_at(self, optimizer, step):
+        """The optimiser with the learning rate of `step`."""
+        if not self.decay_steps:
+            return optimizer
+        factor = 0.1 ** (step / self.decay_steps)
+        return replace(optimizer, learning_rate=optimizer.learning_rate * factor)
+
+
 @dataclass
 class Run:
     """A training run: what stays fixed, the live Generator and a Snapshot."""
@@ -75,10 +131,14 @@ class Run:
     seed: int
     rng: np.random.Generator
     snapshot: Snapshot
+    schedule: Schedule = Schedule()
     target_steps: int | None = None  # the `steps` of the last `train` call
 
     @classmethod
-    def start(cls, task, config, optimizer, *, batch_size, clip, backend, seed):
+    def start(
+        cls, task, config, optimizer, *, batch_size, clip, backend, seed,
+        schedule=Schedule(),
+    ):  # fmt: skip
         """A fresh run; the parameters are the first draw from `seed`."""
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
@@ -88,8 +148,9 @@ class Run:
             params, optimizer.init(params), rng.bit_generator.state, 0, 0
         )
         return cls(
-            task, config, optimizer, batch_size, clip, backend, seed, rng, snapshot
-        )
+            task, config, optimizer, batch_size, clip, backend, seed, rng, snapshot,
+            schedule,
+        )  # fmt: skip
 
     @classmethod
     def resume(cls, path, backend=None):
@@ -113,6 +174,7 @@ class Run:
             meta.get("seed"),
             saved.rng,
             snapshot,
+            _saved_schedule(saved),
             meta.get("target_steps"),
         )
 
@@ -145,6 +207,7 @@ class Run:
             "backend": self.backend,
             "seed": self.seed,
             "target_steps": self.target_steps,
+            "schedule": asdict(self.schedule),
         }
 
     def save(self, path):
@@ -152,6 +215,17 @@ class Run:
         return checkpoint.save(
             path, self.snapshot.params, self.snapshot.optimizer_state, self.meta()
         )
+
+
+def _saved_schedule(saved):
+    """The Schedule in a loaded checkpoint's description."""
+    try:
+        return Schedule(**saved.meta.get("schedule", {}))
+    except (TypeError, ValueError) as error:
+        json_path = saved.path.with_suffix(".json")
+        raise checkpoint.CheckpointError(
+            f"{json_path}: bad schedule: {error}"
+        ) from None
 
 
 class StepResult(NamedTuple):
@@ -170,7 +244,8 @@ def train_step(run):
     before = run.snapshot
 
     # a batch, its cost and the gradient
-    batch = run.task.sample(run.rng, run.batch_size)
+    task = run.schedule.task_at(run.task, before.step)
+    batch = task.sample(run.rng, run.batch_size)
     result = loss_and_gradients(
         before.params,
         run.config,
@@ -189,9 +264,8 @@ def train_step(run):
 
     # clip, update, and commit the new snapshot in one assignment
     gradients = clip_gradients(result.gradients, run.clip)
-    params, state = run.optimizer.update(
-        before.params, gradients, before.optimizer_state
-    )
+    optimizer = run.schedule.optimizer_at(run.optimizer, before.step)
+    params, state = optimizer.update(before.params, gradients, before.optimizer_state)
     run.snapshot = Snapshot(
         params,
         state,
@@ -431,6 +505,9 @@ BASE = {
         "steps": 2000,
         "backend": None,
         "checkpoint_every": 200,
+        "curriculum_start": 0,
+        "curriculum_every": 50,
+        "decay_steps": 0,
     },
 }
 
@@ -518,6 +595,11 @@ def make_run(task, model, training, seed):
         clip=training["clip"],
         backend=training["backend"],
         seed=seed,
+        schedule=Schedule(
+            curriculum_start=training["curriculum_start"],
+            curriculum_every=training["curriculum_every"],
+            decay_steps=training["decay_steps"],
+        ),
     )
 
 
@@ -526,6 +608,7 @@ __all__ = [
     "NonFiniteCostError",
     "Report",
     "Run",
+    "Schedule",
     "Snapshot",
     "StepResult",
     "evaluate",

@@ -12,6 +12,7 @@ from diffmem.optim import Adam
 from diffmem.training import (
     NonFiniteCostError,
     Run,
+    Schedule,
     default_backend,
     evaluate,
     preset,
@@ -23,7 +24,7 @@ from diffmem.training import (
 from tasks import make_task
 
 
-def tiny_run(memory_init="constant", seed=0):
+def tiny_run(memory_init="constant", seed=0, schedule=None):
     task = make_task("copy", vector_size=3, max_length=3)
     config = NTMConfig(
         task.input_size, task.output_size, memory_size=8, word_size=4,
@@ -31,7 +32,7 @@ def tiny_run(memory_init="constant", seed=0):
     )  # fmt: skip
     return Run.start(
         task, config, Adam(learning_rate=1e-2), batch_size=4, clip=10.0,
-        backend=default_backend(), seed=seed,
+        backend=default_backend(), seed=seed, schedule=schedule or Schedule(),
     )  # fmt: skip
 
 
@@ -54,17 +55,24 @@ def test_train_step_updates_everything_once():
     )
 
 
-@pytest.mark.parametrize("memory_init", ["constant", "random"])
-def test_resuming_from_a_checkpoint_is_bit_identical(tmp_path, memory_init):
-    straight = tiny_run(memory_init)
+SCHEDULED = Schedule(curriculum_start=1, curriculum_every=3, decay_steps=7)
+
+
+@pytest.mark.parametrize(
+    "memory_init, schedule",
+    [("constant", Schedule()), ("random", Schedule()), ("constant", SCHEDULED)],
+)
+def test_resuming_from_a_checkpoint_is_bit_identical(tmp_path, memory_init, schedule):
+    straight = tiny_run(memory_init, schedule=schedule)
     train(straight, 10)
 
-    first = tiny_run(memory_init)
+    first = tiny_run(memory_init, schedule=schedule)
     train(first, 5, checkpoint_path=tmp_path / "half")
     second = Run.resume(tmp_path / "half.npz")
     train(second, 10)
 
     assert second.step == 10 and second.sequences == 40
+    assert second.schedule == schedule
     assert_same_params(second.params, straight.params)
     assert_same_params(
         second.snapshot.optimizer_state, straight.snapshot.optimizer_state
@@ -168,3 +176,25 @@ def test_presets():
         preset("sort")
     with pytest.raises(ValueError, match="preset must be one of default, paper"):
         preset("copy", "fast")
+
+
+def test_curriculum_grows_the_longest_sequence_then_stops():
+    task = make_task("copy", min_length=2, max_length=5)
+    schedule = Schedule(curriculum_start=1, curriculum_every=10)
+    longest = [schedule.task_at(task, step).max_length for step in (0, 9, 10, 25, 99)]
+    assert longest == [2, 2, 2, 3, 5]  # never below min_length or above max_length
+    assert schedule.task_at(task, 99) is task
+    assert Schedule().task_at(task, 0) is task
+    ngrams = make_task("ngrams")
+    assert schedule.task_at(ngrams, 0) is ngrams  # nothing to grow
+
+
+def test_learning_rate_decays_tenfold_every_decay_steps():
+    schedule = Schedule(decay_steps=100)
+    rates = [
+        schedule.optimizer_at(Adam(1e-3), step).learning_rate
+        for step in (0, 50, 100, 200)
+    ]
+    assert rates == pytest.approx([1e-3, 1e-3 / 10**0.5, 1e-4, 1e-5])
+    with pytest.raises(ValueError, match="curriculum_every must be an integer >= 1"):
+        Schedule(curriculum_every=0)
