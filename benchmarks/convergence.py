@@ -97,6 +97,10 @@ def repeat_generalisation(run, repeats, sequences):
 @click.command()
 @click.option("--seeds", type=click.IntRange(min=1), default=10, show_default=True)
 @click.option(
+    "--first-seed", type=click.IntRange(min=0), default=0, show_default=True,
+    help="Seeds run from here, so two processes can share the work.",
+)  # fmt: skip
+@click.option(
     "--tasks", default="copy,repeat-copy", show_default=True,
     help="Comma-separated task names.",
 )  # fmt: skip
@@ -113,10 +117,12 @@ def repeat_generalisation(run, repeats, sequences):
 )  # fmt: skip
 @click.option("--eval-every", type=click.IntRange(min=1), default=50, show_default=True)
 @click.option(
-    "--eval-sequences", type=click.IntRange(min=1), default=100, show_default=True
+    "--eval-sequences", type=click.IntRange(min=1), default=500, show_default=True
 )
 @click.option("--quick", is_flag=True, help="2 seeds, short budgets, few lengths.")
-def main(seeds, tasks, memory_init, max_steps, eval_every, eval_sequences, quick):
+def main(
+    seeds, first_seed, tasks, memory_init, max_steps, eval_every, eval_sequences, quick
+):
     """Seeds until solved, success rates and generalisation of the defaults."""
     task_names = [name.strip() for name in tasks.split(",")]
     inits = MEMORY_INITS if memory_init == "all" else (memory_init,)
@@ -132,7 +138,7 @@ def main(seeds, tasks, memory_init, max_steps, eval_every, eval_sequences, quick
         for init in inits:
             click.echo(f"\n{task_name}, memory init {init}, up to {budget} updates")
             solved_runs = []
-            for seed in range(seeds):
+            for seed in range(first_seed, first_seed + seeds):
                 run, solved, sequences, seconds = solve(
                     task_name, init, seed, budget, eval_every, eval_sequences
                 )

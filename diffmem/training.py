@@ -512,7 +512,17 @@ BASE = {
 }
 
 DEFAULT_OVERRIDES = {
-    "copy": {"task": {}, "model": {}, "training": {}},
+    "copy": {
+        "task": {},
+        "model": {"controller_layers": 2},
+        "training": {
+            "clip": 1.0,
+            "steps": 3000,
+            "checkpoint_every": 500,
+            "curriculum_start": 2,
+            "curriculum_every": 50,
+        },
+    },
     "repeat-copy": {"task": {}, "model": {}, "training": {}},
     "associative-recall": {"task": {}, "model": {}, "training": {}},
     "ngrams": {"task": {}, "model": {}, "training": {}},
