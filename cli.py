@@ -691,5 +691,76 @@ def plot_command(run_dir, png):
     click.echo(f"figure saved to {png}")
 
 
+# ---------------------------------------------------------------- report
+
+
+@main.command("report")
+@click.argument("checkpoint", type=click.Path(path_type=Path))
+@click.option(
+    "--html", "html_path", type=click.Path(dir_okay=False, path_type=Path),
+    required=True, help="Where to write the page.",
+)  # fmt: skip
+@size_option("length", "Sequence length.  [default: the longest trained]")
+@click.option(
+    "--repeats", type=click.IntRange(min=1), help="Repeat count (repeat-copy only)."
+)
+@click.option(
+    "--seed", type=click.IntRange(min=0), default=0, show_default=True,
+    help="Seed of the sequence.",
+)  # fmt: skip
+def report_command(checkpoint, html_path, length, repeats, seed):
+    """Write one self-contained HTML page of CHECKPOINT at work on a sequence.
+
+    A time slider steps through the inputs, outputs, memory contents and
+    every head's weighting and parameters. The page needs no server and no
+    network: open it in any browser.
+    """
+    from diffmem.report import render_report, write_report
+    from diffmem.trace import trace
+
+    run = load_run(checkpoint)
+    if repeats is not None and run.task.name != "repeat-copy":
+        raise click.UsageError(f"--repeats applies to repeat-copy, not {run.task.name}")
+    length = length or run.task.train_lengths().stop - 1
+    options = {} if repeats is None else {"repeats": repeats}
+    batch = run.task.sample(np.random.default_rng(seed), 1, length=length, **options)
+    history = trace(run.params, run.config, batch.inputs, np.random.default_rng(seed))
+
+    title = f"{run.task.name}, length {length}"
+    summary = {"checkpoint": str(checkpoint), **asdict(run.config)}
+    page = render_report(history, batch.targets[:, 0], batch.mask[:, 0], title, summary)
+    write_report(html_path, page)
+    click.echo(f"report written to {html_path}")
+
+
+# ---------------------------------------------------------------- gradcheck
+
+
+@main.command("gradcheck")
+@click.option(
+    "--seed", type=click.IntRange(min=0), default=0, show_default=True,
+    help="Seed of the parameters, data and finite-difference sample.",
+)  # fmt: skip
+@click.option(
+    "--backend", "backends", type=click.Choice(BACKENDS), multiple=True,
+    help="Backend to check; repeat to check several.  [default: all]",
+)  # fmt: skip
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.pass_context
+def gradcheck_command(ctx, seed, backends, as_json):
+    """Cross-check autograd, manual and finite-difference gradients.
+
+    Runs small NTMs that between them use every option (controllers, head
+    counts, shift ranges, memory inits, masks) and prints, per parameter, the
+    largest disagreement of each pair. Exits 0 when every pair is within its
+    tolerance, 1 otherwise.
+    """
+    from diffmem.crosscheck import format_report, run_gradcheck
+
+    report = run_gradcheck(seed=seed, backends=backends or BACKENDS)
+    click.echo(json.dumps(report) if as_json else format_report(report))
+    ctx.exit(0 if report["ok"] else 1)
+
+
 if __name__ == "__main__":
     main()
