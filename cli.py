@@ -630,19 +630,22 @@ def draw_png(history, rows, path, title):
     import matplotlib.pyplot as plt
 
     panels = [
-        ("inputs", np.abs(history["inputs"])),
-        ("targets", history["targets"]),
-        ("outputs", history["outputs"]),
+        ("inputs", np.abs(history["inputs"]), None),
+        ("targets", history["targets"], None),
+        ("outputs", history["outputs"], None),
     ]
     for kind in ("read", "write"):
         weights = history[f"{kind}_weights"]
         for head in range(weights.shape[1]):
-            panels.append((f"{kind} head {head}", weights[:, head, rows]))
+            panels.append((f"{kind} head {head}", weights[:, head, rows], rows))
 
     figure, axes = plt.subplots(len(panels), 1, figsize=(8, 1.6 * len(panels)))
-    for axis, (name, values) in zip(np.atleast_1d(axes), panels):
+    for axis, (name, values, row_labels) in zip(np.atleast_1d(axes), panels):
         axis.imshow(values.T, aspect="auto", cmap="gray_r", vmin=0, vmax=1)
         axis.set_ylabel(name)
+        if row_labels is not None:  # label memory rows by their own numbers
+            ticks = np.unique(np.linspace(0, len(row_labels) - 1, 6).astype(int))
+            axis.set_yticks(ticks, [str(row_labels[tick]) for tick in ticks])
     np.atleast_1d(axes)[0].set_title(title)
     np.atleast_1d(axes)[-1].set_xlabel("time step")
     figure.tight_layout()
