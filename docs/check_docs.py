@@ -2,8 +2,8 @@
 
     python docs/check_docs.py README.md docs/tutorial.md
 
-Each file's fenced blocks run in order in one scratch folder (so a later block
-finds the checkpoint an earlier one trained): ```sh blocks with bash -e, and
+The fenced blocks of all the files run in order in one scratch folder (so a
+later block finds the checkpoint an earlier one trained): ```sh blocks with bash -e, and
 ```python blocks with this Python. A block must exit 0, unless an HTML comment
 on the line just above it says otherwise:
 
@@ -75,8 +75,8 @@ def check_file(path, scratch):
 
 def main(paths):
     failures = 0
-    for path in paths:
-        with tempfile.TemporaryDirectory(prefix="diffmem-docs-") as scratch:
+    with tempfile.TemporaryDirectory(prefix="diffmem-docs-") as scratch:
+        for path in paths:
             failures += check_file(Path(path).resolve(), scratch)
     print(f"{failures} failed" if failures else "every docs block ran as expected")
     return 1 if failures else 0
