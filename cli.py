@@ -522,16 +522,40 @@ def format_table(rows):
 SHADES = " ░▒▓█"
 
 
+def sequence_options(command):
+    """--length, --repeats and --seed: which sequence to run a checkpoint on."""
+    command = click.option(
+        "--seed", type=click.IntRange(min=0), default=0, show_default=True,
+        help="Seed of the sequence.",
+    )(command)  # fmt: skip
+    command = click.option(
+        "--repeats", type=click.IntRange(min=1),
+        help="Repeat count (repeat-copy only).",
+    )(command)  # fmt: skip
+    return size_option(
+        "length", "Sequence length.  [default: the longest trained]"
+    )(command)
+
+
+def run_one_sequence(run, length, repeats, seed):
+    """Sample one sequence from the run's task and trace the model on it.
+
+    Returns (length, batch, history), the history as `diffmem.trace.trace`.
+    """
+    from diffmem.trace import trace
+
+    if repeats is not None and run.task.name != "repeat-copy":
+        raise click.UsageError(f"--repeats applies to repeat-copy, not {run.task.name}")
+    length = length or run.task.train_lengths().stop - 1
+    options = {} if repeats is None else {"repeats": repeats}
+    batch = run.task.sample(np.random.default_rng(seed), 1, length=length, **options)
+    history = trace(run.params, run.config, batch.inputs, np.random.default_rng(seed))
+    return length, batch, history
+
+
 @main.command("show")
 @click.argument("checkpoint", type=click.Path(path_type=Path))
-@size_option("length", "Sequence length.  [default: the longest trained]")
-@click.option(
-    "--repeats", type=click.IntRange(min=1), help="Repeat count (repeat-copy only)."
-)
-@click.option(
-    "--seed", type=click.IntRange(min=0), default=0, show_default=True,
-    help="Seed of the sequence.",
-)  # fmt: skip
+@sequence_options
 @click.option(
     "--rows",
     callback=integer_list(0),
@@ -549,17 +573,10 @@ def show_command(checkpoint, length, repeats, seed, rows, png):
     Time runs left to right. Panels: inputs, targets, outputs, then each
     read and write head's weighting over the memory rows it touched.
     """
-    from diffmem.trace import trace
-
     run = load_run(checkpoint)
-    if repeats is not None and run.task.name != "repeat-copy":
-        raise click.UsageError(f"--repeats applies to repeat-copy, not {run.task.name}")
     if png is not None:
         require_matplotlib("--png")
-    length = length or run.task.train_lengths().stop - 1
-    options = {} if repeats is None else {"repeats": repeats}
-    batch = run.task.sample(np.random.default_rng(seed), 1, length=length, **options)
-    history = trace(run.params, run.config, batch.inputs, np.random.default_rng(seed))
+    length, batch, history = run_one_sequence(run, length, repeats, seed)
     history["targets"] = batch.targets[:, 0] * batch.mask[:, 0, None]  # (T, Y)
     rows = choose_rows(history, rows, run.config.memory_size)
 
@@ -703,14 +720,7 @@ def plot_command(run_dir, png):
     "--html", "html_path", type=click.Path(dir_okay=False, path_type=Path),
     required=True, help="Where to write the page.",
 )  # fmt: skip
-@size_option("length", "Sequence length.  [default: the longest trained]")
-@click.option(
-    "--repeats", type=click.IntRange(min=1), help="Repeat count (repeat-copy only)."
-)
-@click.option(
-    "--seed", type=click.IntRange(min=0), default=0, show_default=True,
-    help="Seed of the sequence.",
-)  # fmt: skip
+@sequence_options
 def report_command(checkpoint, html_path, length, repeats, seed):
     """Write one self-contained HTML page of CHECKPOINT at work on a sequence.
 
@@ -719,15 +729,9 @@ def report_command(checkpoint, html_path, length, repeats, seed):
     network: open it in any browser.
     """
     from diffmem.report import render_report, write_report
-    from diffmem.trace import trace
 
     run = load_run(checkpoint)
-    if repeats is not None and run.task.name != "repeat-copy":
-        raise click.UsageError(f"--repeats applies to repeat-copy, not {run.task.name}")
-    length = length or run.task.train_lengths().stop - 1
-    options = {} if repeats is None else {"repeats": repeats}
-    batch = run.task.sample(np.random.default_rng(seed), 1, length=length, **options)
-    history = trace(run.params, run.config, batch.inputs, np.random.default_rng(seed))
+    length, batch, history = run_one_sequence(run, length, repeats, seed)
 
     title = f"{run.task.name}, length {length}"
     summary = {"checkpoint": str(checkpoint), **asdict(run.config)}
