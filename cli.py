@@ -449,8 +449,13 @@ def evaluate_command(checkpoint, lengths, min_length, max_length, repeats, seque
                      seed, as_json):  # fmt: skip
     """Mean cost and bit errors per sequence of CHECKPOINT at each length.
 
-    Cost is in bits per sequence; bit errors count outputs on the wrong side
-    of 0.5, per sequence. The 'all' row averages over every sequence.
+    CHECKPOINT is a checkpoint's .npz or .json, or a run folder. Cost is in
+    bits per sequence; bit errors count outputs on the wrong side of 0.5,
+    per sequence; the 'all' row averages over every sequence. The sequences
+    are fresh, drawn from --seed, never from the training stream. A length
+    is whatever the task's `length` means: vectors for copy and
+    repeat-copy, items for associative-recall, bits for ngrams, inputs for
+    priority-sort.
     """
     run = load_run(checkpoint)
     lengths = choose_lengths(run.task, lengths, min_length, max_length)
@@ -532,9 +537,9 @@ def sequence_options(command):
         "--repeats", type=click.IntRange(min=1),
         help="Repeat count (repeat-copy only).",
     )(command)  # fmt: skip
-    return size_option(
-        "length", "Sequence length.  [default: the longest trained]"
-    )(command)
+    return size_option("length", "Sequence length.  [default: the longest trained]")(
+        command
+    )
 
 
 def run_one_sequence(run, length, repeats, seed):
@@ -568,7 +573,7 @@ def run_one_sequence(run, length, repeats, seed):
     help="Also save the picture to this file (needs matplotlib).",
 )
 def show_command(checkpoint, length, repeats, seed, rows, png):
-    """Run CHECKPOINT on one sequence and draw what it read and wrote.
+    """Run CHECKPOINT (.npz, .json or run folder) on one sequence and draw it.
 
     Time runs left to right. Panels: inputs, targets, outputs, then each
     read and write head's weighting over the memory rows it touched.
