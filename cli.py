@@ -250,7 +250,9 @@ def train_command(ctx, task, **options):
             err=True,
         )
         ctx.exit(130)
-    click.echo(f"checkpoint saved to {checkpoint}.npz (step {run.step})")
+    click.echo(
+        f"checkpoint saved to {checkpoint}.npz (step {run.step}); metrics in {metrics}"
+    )
 
 
 def new_run(task, options):
