@@ -19,8 +19,14 @@ Run by hand, not by the tests (a full run takes hours on two cores):
     python benchmarks/convergence.py --memory-init all --tasks copy
 """
 
+import os
 import statistics
 import time
+
+# one BLAS thread, as in cli.py: the matrices are small, and idle threads
+# spinning on shared cores slow every run down
+for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(variable, "1")
 
 import click
 import numpy as np
