@@ -534,10 +534,11 @@ DEFAULT_OVERRIDES = {
     # repeat-copy, smaller than the paper's (lengths 1-5 and counts 1-6, not
     # 1-10 and 1-10, which need more than ten minutes here): seeds 0 and 1
     # left the initial plateau near step 800 and reached 0.34 and 0.30 bit
-    # errors per sequence on 1000 fresh sequences after 8000 steps, about 6.5
-    # minutes beside another run. Not yet below 0.1: the misses are whole
-    # sequences, mostly at the largest count. The LSTM controller and a
-    # constant learning rate did worse in the runs tried.
+    # errors per sequence on 1000 fresh sequences after 8000 steps (6.3
+    # minutes beside another run; `diffmem train repeat-copy` alone used 6.8
+    # minutes of CPU, 9.9 of wall time on a busy machine). Not below 0.1:
+    # the misses are whole sequences, mostly at the largest count. The LSTM
+    # controller and a constant learning rate did worse in the runs tried.
     "repeat-copy": {
         "task": {"max_length": 5, "max_repeats": 6},
         "model": {"controller_layers": 2},
