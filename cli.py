@@ -271,6 +271,8 @@ def new_run(task, options):
     for field in MODEL_OPTIONS:
         if options[field] is not None:
             settings["model"][field] = options[field]
+    if options["controller"] == "lstm" and options["controller_layers"] is None:
+        settings["model"]["controller_layers"] = 1  # presets may stack tanh layers
     for field in (*TRAINING_OPTIONS, "backend"):
         if options[field] is not None:
             settings["training"][field] = options[field]

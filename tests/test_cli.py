@@ -89,6 +89,20 @@ def test_training_lowers_the_cost(tmp_path):
     assert reports[-1]["cost_bits"] < 0.6 * reports[0]["cost_bits"]
 
 
+def test_lstm_replaces_the_presets_stacked_tanh_layers(tmp_path):
+    # TINY without its --controller-layers 1; the copy preset has two layers
+    tiny = [arg for arg in TINY if arg != "--controller-layers"]
+    tiny.remove("1")
+    out = tmp_path / "run"
+    result = invoke("train", "copy", *tiny, "--steps", 1, "--controller", "lstm",
+                    "--out", out)  # fmt: skip
+
+    assert result.exit_code == 0, result.output
+    saved = json.loads((out / "checkpoint.json").read_text())
+    assert saved["config"]["controller"] == "lstm"
+    assert saved["config"]["controller_layers"] == 1
+
+
 def test_resume_gives_bit_identical_parameters(tmp_path):
     straight, split = tmp_path / "straight", tmp_path / "split"
     assert train(straight, "--steps", 16, "--checkpoint-every", 3).exit_code == 0
