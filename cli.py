@@ -34,7 +34,6 @@ from diffmem.gradients import BACKENDS
 from diffmem.ntm import CONTROLLERS, DTYPES, MEMORY_INITS
 from diffmem.optim import OPTIMIZERS
 from diffmem.training import (
-    BASE,
     PRESETS,
     NonFiniteCostError,
     Run,
@@ -117,8 +116,8 @@ def size_option(field, help, minimum=1, default_text=None):
 
 
 def model_option(field, help, minimum=1):
-    """A model size, showing the default preset's value in --help."""
-    return size_option(field, help, minimum, str(BASE["model"][field]))
+    """A model size; its default depends on the task and --preset."""
+    return size_option(field, help, minimum)
 
 
 @main.command("train")
@@ -206,8 +205,9 @@ def model_option(field, help, minimum=1):
 def train_command(ctx, task, **options):
     """Train an NTM on TASK, writing checkpoints and metrics to --out.
 
-    Sizes not given come from --preset. Ctrl-C saves a checkpoint; --resume
-    continues it exactly where it stopped.
+    Settings not given come from --preset, which has its own for each task;
+    the first line printed names the ones in use. Ctrl-C saves a checkpoint;
+    --resume continues it exactly where it stopped.
     """
     out = options["out"] or Path("runs") / task
     checkpoint = out / CHECKPOINT

@@ -1,5 +1,7 @@
 """Addressing, Eq. (5)-(9): hand-worked cases, invariants and safe corners."""
 
+import itertools
+
 import autograd
 import autograd.numpy as anp
 import numpy as np
@@ -129,7 +131,7 @@ def test_larger_gamma_concentrates_mass_on_the_maximum():
     shifted = np.array([0.1, 0.35, 0.3, 0.25])
     peaks = [sharpen(shifted, np.array(gamma))[1] for gamma in (1.0, 2.0, 5.0, 50.0)]
     assert peaks[0] == pytest.approx(0.35)
-    assert all(later > earlier for earlier, later in zip(peaks, peaks[1:]))
+    assert all(later > earlier for earlier, later in itertools.pairwise(peaks))
     assert peaks[-1] > 0.999
 
 

@@ -66,9 +66,9 @@ def test_params_are_left_unchanged():
     copies = {name: value.copy() for name, value in params.items()}
     identities = {name: id(value) for name, value in params.items()}
     finite_difference_gradients(lambda p: np.sum(p["a"] ** 3) * p["b"], params)
-    for name in params:
-        assert id(params[name]) == identities[name]
-        np.testing.assert_array_equal(params[name], copies[name])
+    for name, value in params.items():
+        assert id(value) == identities[name]
+        np.testing.assert_array_equal(value, copies[name])
 
 
 def test_only_chosen_indices_are_estimated():
