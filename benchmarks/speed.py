@@ -95,8 +95,11 @@ def machine():
                 if line.startswith("model name"):
                     model = line.split(":", 1)[1].strip()
                     break
-    blas = {key: value for key, value in os.environ.items()
-            if key.startswith(("OPENBLAS", "OMP", "MKL"))}
+    blas = {
+        key: value
+        for key, value in os.environ.items()
+        if key.startswith(("OPENBLAS", "OMP", "MKL"))
+    }
     load = os.getloadavg() if hasattr(os, "getloadavg") else None
     return [
         f"cpu: {model}, nproc {os.cpu_count()}",
@@ -108,8 +111,9 @@ def machine():
 
 def agreement(config, params, batch):
     """Largest relative difference between the backends' gradients."""
-    autograd, manual = (run(backend, config, params, batch)
-                        for backend in ("autograd", "manual"))
+    autograd, manual = (
+        run(backend, config, params, batch) for backend in ("autograd", "manual")
+    )
     worst = 0.0
     for name, expected in autograd.gradients.items():
         difference = np.abs(manual.gradients[name] - expected)
@@ -121,8 +125,9 @@ def agreement(config, params, batch):
 def table(title, header, rows):
     """Echo a fixed-width table."""
     click.echo(f"\n{title}")
-    widths = [max(len(str(cell)) for cell in column) + 2
-              for column in zip(header, *rows)]
+    widths = [
+        max(len(str(cell)) for cell in column) + 2 for column in zip(header, *rows)
+    ]
     for row in [header, *rows]:
         click.echo("".join(f"{cell!s:>{width}}" for cell, width in zip(row, widths)))
 
@@ -149,8 +154,12 @@ def scaling_rows(label_values, make, repeats, autograd_limit):
 
 @click.command()
 @click.option("--quick", is_flag=True, help="Fewer repeats and sizes.")
-@click.option("--repeats", type=int, default=None,
-              help="Runs per figure, the fastest kept (default 7, quick 3).")
+@click.option(
+    "--repeats",
+    type=int,
+    default=None,
+    help="Runs per figure, the fastest kept (default 7, quick 3).",
+)
 def main(quick, repeats):
     """Time forward plus backward of the autograd and manual backends."""
     repeats = repeats or (3 if quick else 7)
@@ -160,46 +169,70 @@ def main(quick, repeats):
 
     # the reference configuration
     config, params, batch = setup(REFERENCE_STEPS, 1)
-    click.echo("largest relative gradient difference, manual vs autograd: "
-               f"{agreement(config, params, batch):.1e}")
+    click.echo(
+        "largest relative gradient difference, manual vs autograd: "
+        f"{agreement(config, params, batch):.1e}"
+    )
     rows = []
     for batch_size in (1, 32):
         config, params, batch = setup(REFERENCE_STEPS, batch_size)
-        times = fastest(("forward", "autograd", "manual"), config, params, batch,
-                        repeats)
-        forward_ms, autograd, manual = (ms_per_sequence(times[name], batch)
-                                        for name in ("forward", "autograd", "manual"))
-        rows.append([batch_size, f"{forward_ms:.2f}", f"{autograd:.2f}",
-                     f"{manual:.2f}", f"{autograd / manual:.1f}x"])
-    table("Reference, T = 42, N = 128: ms per sequence",
-          ["batch", "forward", "autograd", "manual", "speed-up"], rows)
+        times = fastest(
+            ("forward", "autograd", "manual"), config, params, batch, repeats
+        )
+        forward_ms, autograd, manual = (
+            ms_per_sequence(times[name], batch)
+            for name in ("forward", "autograd", "manual")
+        )
+        rows.append(
+            [
+                batch_size,
+                f"{forward_ms:.2f}",
+                f"{autograd:.2f}",
+                f"{manual:.2f}",
+                f"{autograd / manual:.1f}x",
+            ]
+        )
+    table(
+        "Reference, T = 42, N = 128: ms per sequence",
+        ["batch", "forward", "autograd", "manual", "speed-up"],
+        rows,
+    )
 
     header = ["", "manual ms/seq", "us/step", "autograd ms/seq", "speed-up"]
 
     # sequence length, batch 1
     lengths = (42, 100, 250) if quick else (42, 100, 250, 500, 1000)
-    rows = scaling_rows(lengths, lambda T: setup(T, 1), repeats,
-                        autograd_limit=100 if quick else 1000)
+    rows = scaling_rows(
+        lengths, lambda T: setup(T, 1), repeats, autograd_limit=100 if quick else 1000
+    )
     table("Sequence length T, batch 1", ["T", *header[1:]], rows)
 
     # memory size, batch 1
     sizes = (32, 128, 512) if quick else (32, 64, 128, 256, 512)
-    rows = scaling_rows(sizes, lambda N: setup(REFERENCE_STEPS, 1, memory_size=N),
-                        repeats, autograd_limit=512)
+    rows = scaling_rows(
+        sizes,
+        lambda N: setup(REFERENCE_STEPS, 1, memory_size=N),
+        repeats,
+        autograd_limit=512,
+    )
     table("Memory rows N, T = 42, batch 1", ["N", *header[1:]], rows)
 
     # batch size
     batches = (1, 8, 32) if quick else (1, 2, 4, 8, 16, 32, 64)
-    rows = scaling_rows(batches, lambda B: setup(REFERENCE_STEPS, B), repeats,
-                        autograd_limit=64)
+    rows = scaling_rows(
+        batches, lambda B: setup(REFERENCE_STEPS, B), repeats, autograd_limit=64
+    )
     table("Batch B, T = 42", ["B", *header[1:]], rows)
 
     # peak memory of a 1000-step sequence
     config, params, batch = setup(1000, 1)
-    rows = [[backend, f"{peak_bytes(backend, config, params, batch) / 2**20:.1f}"]
-            for backend in ("forward", "autograd", "manual")]
-    table("Peak traced memory, T = 1000, batch 1 (tracemalloc)",
-          ["backend", "MiB"], rows)
+    rows = [
+        [backend, f"{peak_bytes(backend, config, params, batch) / 2**20:.1f}"]
+        for backend in ("forward", "autograd", "manual")
+    ]
+    table(
+        "Peak traced memory, T = 1000, batch 1 (tracemalloc)", ["backend", "MiB"], rows
+    )
 
 
 if __name__ == "__main__":

@@ -96,8 +96,9 @@ CASES = (
 )
 
 
-def run_gradcheck(seed=0, backends=("autograd", "manual"), cases=CASES,
-                  fd_samples=FD_SAMPLES):
+def run_gradcheck(
+    seed=0, backends=("autograd", "manual"), cases=CASES, fd_samples=FD_SAMPLES
+):
     """Check every backend in `backends` against every other and against
     finite differences, on every configuration in `cases`.
 
@@ -129,14 +130,16 @@ def run_gradcheck(seed=0, backends=("autograd", "manual"), cases=CASES,
     pairs = pair_names(backends)
     worst = {
         pair: largest(
-            [row[pair]["max_relative"] for result in results
-             for row in result["parameters"].values() if pair in row]
+            [
+                row[pair]["max_relative"]
+                for result in results
+                for row in result["parameters"].values()
+                if pair in row
+            ]
         )
         for pair in pairs
     }
-    failures = [
-        failure for result in results for failure in result["failures"]
-    ]
+    failures = [failure for result in results for failure in result["failures"]]
     report = {
         "ok": not failures and all(np.isfinite(value) for value in worst.values()),
         "seed": seed,
@@ -186,9 +189,11 @@ def check_case(case, seed, backends, fd_samples):
         name: numerical.sample_indices(value.shape, fd_samples, sample_rng)
         for name, value in params.items()
     }
-    estimates = {"fd": numerical.finite_difference_gradients(
-        loss_fn, {name: value.copy() for name, value in params.items()}, indices
-    )}
+    estimates = {
+        "fd": numerical.finite_difference_gradients(
+            loss_fn, {name: value.copy() for name, value in params.items()}, indices
+        )
+    }
 
     # every backend, validated before it is compared; its loss too
     failures, forward_loss = [], loss_fn(params)
@@ -216,7 +221,9 @@ def check_case(case, seed, backends, fd_samples):
         for pair in pair_names(backends):
             first, second = pair.rsplit("-", 1)
             comparison = compare_entries(
-                estimates[first], estimates[second], name,
+                estimates[first],
+                estimates[second],
+                name,
                 None if second != "fd" else indices[name],
             )
             rows[name][pair] = comparison
@@ -257,8 +264,9 @@ def gradient_problems(gradients, params):
     """Reasons `gradients` cannot stand for d loss / d `params`: missing or
     extra names, wrong shapes, non-finite entries. Empty if none."""
     problems = [f"no gradient for {name}" for name in params if name not in gradients]
-    problems += [f"unexpected gradient {name}" for name in gradients
-                 if name not in params]
+    problems += [
+        f"unexpected gradient {name}" for name in gradients if name not in params
+    ]
     for name, value in params.items():
         if name not in gradients:
             continue
@@ -280,9 +288,13 @@ def compare_entries(first, second, name, indices):
     fd = indices is not None
     tolerance = numerical.FD_TOLERANCE if fd else BACKEND_TOLERANCE
     floor = numerical.ABSOLUTE_FLOOR if fd else BACKEND_FLOOR
-    result = {"tolerance": tolerance, "compared": 0,
-              "max_absolute": float("nan"), "max_relative": float("nan"),
-              "ok": False}
+    result = {
+        "tolerance": tolerance,
+        "compared": 0,
+        "max_absolute": float("nan"),
+        "max_relative": float("nan"),
+        "ok": False,
+    }
     if name not in first or name not in second:
         return result
     a, b = np.asarray(first[name], dtype=float), np.asarray(second[name], dtype=float)
@@ -330,8 +342,10 @@ def format_report(report):
     lines = [
         "Gradient check, seed {}: backends vs each other (relative <= {:g}, "
         "floor {:g}) and vs finite differences (<= {:g}, floor {:g})".format(
-            report["seed"], tolerances["backend_relative"],
-            tolerances["backend_floor"], tolerances["fd_relative"],
+            report["seed"],
+            tolerances["backend_relative"],
+            tolerances["backend_floor"],
+            tolerances["fd_relative"],
             tolerances["fd_floor"],
         ),
         "",

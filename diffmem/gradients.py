@@ -15,6 +15,7 @@ from diffmem.ntm import forward
 
 BACKENDS = ("autograd", "manual")
 
+
 def loss(params, config, inputs, targets, mask, rng=None):
     """The training loss: mean cost in bits per sequence (loss.cost_bits).
 

@@ -499,7 +499,10 @@ def backward_step(params, config, record, dstate, doutput_input):
 
     # 6. write, Eq. (3)-(4), and the erase and add vectors
     write = backward_write(
-        previous.memory, addressing.weights[R:], record.erase, record.add,
+        previous.memory,
+        addressing.weights[R:],
+        record.erase,
+        record.add,
         dstate.memory,
     )
     dhidden_write, derase_raw, dadd_raw = backward_erase_and_add(
@@ -598,7 +601,9 @@ def parameter_gradients(config, records, steps):
 
     # heads, erase and add vectors: raw = h W + b
     for name, field in (
-        ("head", "dhead_raw"), ("erase", "derase_raw"), ("add", "dadd_raw")
+        ("head", "dhead_raw"),
+        ("erase", "derase_raw"),
+        ("add", "dadd_raw"),
     ):
         draw = by_head([getattr(step, field) for step in steps])  # (K, T B, C)
         gradients[f"{name}_weights"] = sum_of_products(hidden, draw)  # (K, H, C)
@@ -618,8 +623,9 @@ def parameter_gradients(config, records, steps):
 
         hidden_weights, hidden_bias = np.zeros((L - 1, H, H)), np.zeros((L - 1, H))
         for layer in range(1, L):  # layer l + 1 reads the output of layer l
-            layer_input = flat([record.controller.layers[layer - 1]
-                                for record in records])  # (T B, H)
+            layer_input = flat(
+                [record.controller.layers[layer - 1] for record in records]
+            )  # (T B, H)
             hidden_weights[layer - 1] = sum_of_products(layer_input, dpre[layer])
             hidden_bias[layer - 1] = dpre[layer].sum(axis=0)
         gradients["controller_hidden_weights"] = hidden_weights
@@ -686,9 +692,7 @@ def loss_and_gradients(params, config, inputs, targets, mask, rng=None):
 def zero_state_gradients(state):
     """The gradient of the loss with respect to the state after the last step:
     zero, since nothing reads it."""
-    return State(
-        *(None if value is None else np.zeros_like(value) for value in state)
-    )
+    return State(*(None if value is None else np.zeros_like(value) for value in state))
 
 
 def match_params(gradients, params):

@@ -76,8 +76,14 @@ class NTMConfig:
     dtype: str = "float64"
 
     def __post_init__(self):
-        for name in ("input_size", "output_size", "memory_size", "word_size",
-                     "hidden_size", "controller_layers"):
+        for name in (
+            "input_size",
+            "output_size",
+            "memory_size",
+            "word_size",
+            "hidden_size",
+            "controller_layers",
+        ):
             value = getattr(self, name)
             if not _is_integer(value) or value < 1:
                 raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
@@ -266,8 +272,13 @@ def step(params, config, state, x):
     # heads and addressing, all against the memory before this step's writes
     heads = head_parameters(params, hidden, M)
     addressing = address(
-        state.memory, state.weights,
-        heads.key, heads.beta, heads.gate, heads.shift, heads.gamma,
+        state.memory,
+        state.weights,
+        heads.key,
+        heads.beta,
+        heads.gate,
+        heads.shift,
+        heads.gamma,
     )  # each field (K, B, N)
 
     # read, then write
@@ -281,8 +292,17 @@ def step(params, config, state, x):
 
     new_state = State(memory, reads, addressing.weights, hidden, cell)
     return StepRecord(
-        state, controller_input, controller, hidden, heads, addressing,
-        erase, add, new_state, output_input, logits,
+        state,
+        controller_input,
+        controller,
+        hidden,
+        heads,
+        addressing,
+        erase,
+        add,
+        new_state,
+        output_input,
+        logits,
     )
 
 

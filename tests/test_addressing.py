@@ -73,11 +73,13 @@ def test_shift_by_minus_one_moves_each_weight_one_row_up():
 
 def test_shift_wraps_around():
     last = one_hot(4, 3)
-    np.testing.assert_array_equal(circular_shift(last, shift_weighting(1, +1)),
-                                  one_hot(4, 0))
+    np.testing.assert_array_equal(
+        circular_shift(last, shift_weighting(1, +1)), one_hot(4, 0)
+    )
     first = one_hot(4, 0)
-    np.testing.assert_array_equal(circular_shift(first, shift_weighting(1, -1)),
-                                  one_hot(4, 3))
+    np.testing.assert_array_equal(
+        circular_shift(first, shift_weighting(1, -1)), one_hot(4, 3)
+    )
 
 
 def test_shift_by_zero_is_the_identity():
@@ -107,8 +109,9 @@ def test_shift_mixture_spreads_a_one_hot_weighting():
 def test_shift_applies_each_rows_own_shift_weighting():
     gated = np.array([one_hot(4, 1), one_hot(4, 1)])  # (B=2, N=4)
     s = np.array([shift_weighting(1, -1), shift_weighting(1, +1)])  # (2, 3)
-    np.testing.assert_array_equal(circular_shift(gated, s),
-                                  [one_hot(4, 0), one_hot(4, 2)])
+    np.testing.assert_array_equal(
+        circular_shift(gated, s), [one_hot(4, 0), one_hot(4, 2)]
+    )
 
 
 # sharpening, Eq. (9)
@@ -160,8 +163,9 @@ def test_interpolation_gate_one_gives_content_and_zero_gives_previous():
 
 def test_content_weights_with_beta_zero_are_uniform():
     similarity = np.array([[0.9, -0.5, 0.1, 0.0, 0.3]])
-    np.testing.assert_allclose(content_weights(similarity, np.zeros(1)),
-                               np.full((1, 5), 0.2), atol=EXACT)
+    np.testing.assert_allclose(
+        content_weights(similarity, np.zeros(1)), np.full((1, 5), 0.2), atol=EXACT
+    )
 
 
 def test_content_weights_are_a_softmax_of_beta_times_similarity():
@@ -181,9 +185,15 @@ def test_softmax_of_huge_inputs_is_finite():
 
 def test_cosine_similarity_of_parallel_antiparallel_and_orthogonal_vectors():
     key = np.array([[1.0, 2.0, 0.0]])  # (B=1, M=3)
-    memory = np.array([[[2.0, 4.0, 0.0],  # parallel
-                        [-1.0, -2.0, 0.0],  # antiparallel
-                        [-2.0, 1.0, 5.0]]])  # orthogonal
+    memory = np.array(
+        [
+            [
+                [2.0, 4.0, 0.0],  # parallel
+                [-1.0, -2.0, 0.0],  # antiparallel
+                [-2.0, 1.0, 5.0],
+            ]
+        ]
+    )  # orthogonal
     similarity = cosine_similarity(memory, key)
     np.testing.assert_allclose(similarity, [[1.0, -1.0, 0.0]], atol=COSINE_TOLERANCE)
 
@@ -192,8 +202,9 @@ def test_cosine_similarity_matches_a_hand_value():
     key = np.array([[1.0, 0.0]])
     memory = np.array([[[1.0, 1.0], [3.0, 4.0]]])
     similarity = cosine_similarity(memory, key)
-    np.testing.assert_allclose(similarity, [[1 / np.sqrt(2), 3 / 5]],
-                               atol=COSINE_TOLERANCE)
+    np.testing.assert_allclose(
+        similarity, [[1 / np.sqrt(2), 3 / 5]], atol=COSINE_TOLERANCE
+    )
 
 
 def test_cosine_similarity_of_zero_rows_and_zero_keys_is_zero():
@@ -203,8 +214,9 @@ def test_cosine_similarity_of_zero_rows_and_zero_keys_is_zero():
     assert np.all(np.isfinite(similarity))
     np.testing.assert_array_equal(similarity[0], [[0.0, 0.0]])  # zero key
     assert similarity[1, 0, 0] == 0.0  # zero row
-    np.testing.assert_allclose(similarity[1, 0, 1], 1 / np.sqrt(50),
-                               atol=COSINE_TOLERANCE)
+    np.testing.assert_allclose(
+        similarity[1, 0, 1], 1 / np.sqrt(50), atol=COSINE_TOLERANCE
+    )
 
 
 def test_cosine_similarity_has_a_finite_gradient_at_zero():
@@ -233,14 +245,14 @@ def reference_address(memory, w_prev, key, beta, g, s, gamma):
     N = memory.shape[0]
     S = (len(s) - 1) // 2
     key_norm = np.sqrt(key @ key + NORM_EPSILON)
-    similarity = np.array([
-        key @ row / (key_norm * np.sqrt(row @ row + NORM_EPSILON)) for row in memory
-    ])
+    similarity = np.array(
+        [key @ row / (key_norm * np.sqrt(row @ row + NORM_EPSILON)) for row in memory]
+    )
     content = np.exp(beta * similarity) / np.sum(np.exp(beta * similarity))
     gated = g * content + (1 - g) * w_prev
-    shifted = np.array([
-        sum(gated[(i - j) % N] * s[j + S] for j in range(-S, S + 1)) for i in range(N)
-    ])
+    shifted = np.array(
+        [sum(gated[(i - j) % N] * s[j + S] for j in range(-S, S + 1)) for i in range(N)]
+    )
     powered = shifted**gamma
     return powered / powered.sum()
 
@@ -259,8 +271,15 @@ def test_address_matches_a_loop_implementation_of_the_paper():
     weights = address(memory, w_prev, key, beta, g, s, gamma).weights
     for k in range(K):
         for b in range(B):
-            expected = reference_address(memory[b], w_prev[k, b], key[k, b],
-                                         beta[k, b], g[k, b], s[k, b], gamma[k, b])
+            expected = reference_address(
+                memory[b],
+                w_prev[k, b],
+                key[k, b],
+                beta[k, b],
+                g[k, b],
+                s[k, b],
+                gamma[k, b],
+            )
             np.testing.assert_allclose(weights[k, b], expected, rtol=1e-10, atol=EXACT)
 
 
@@ -272,8 +291,9 @@ def test_huge_beta_gives_exact_zeros_with_finite_gradients():
 
     def addressing(beta):
         beta = anp.reshape(beta, (1, 1))
-        return address(memory, w_prev, key, beta, np.ones((1, 1)), s,
-                       2.0 * np.ones((1, 1)))
+        return address(
+            memory, w_prev, key, beta, np.ones((1, 1)), s, 2.0 * np.ones((1, 1))
+        )
 
     result = addressing(np.array(1e4))
     # exp(-1e4) underflows: content and shifted weights are exactly 0 off row 0

@@ -34,11 +34,13 @@ def test_feedforward_matches_stacked_tanh_layers(small_config, noisy_params):
     params = noisy_params(config)
     x = np.random.default_rng(2).normal(size=(3, config.controller_input_size))
 
-    expected = np.tanh(x @ params["controller_input_weights"]
-                       + params["controller_input_bias"])
+    expected = np.tanh(
+        x @ params["controller_input_weights"] + params["controller_input_bias"]
+    )
     layers = [expected]
-    for weights, bias in zip(params["controller_hidden_weights"],
-                             params["controller_hidden_bias"]):
+    for weights, bias in zip(
+        params["controller_hidden_weights"], params["controller_hidden_bias"]
+    ):
         layers.append(np.tanh(layers[-1] @ weights + bias))
 
     record = feedforward(params, x)
@@ -51,9 +53,9 @@ def reference_lstm(x, h, c, input_weights, recurrent_weights, bias):
     H = h.shape[1]
     z = x @ input_weights + h @ recurrent_weights + bias  # (B, 4H)
     i = plain_sigmoid(z[:, :H])
-    f = plain_sigmoid(z[:, H:2 * H])
-    o = plain_sigmoid(z[:, 2 * H:3 * H])
-    candidate = np.tanh(z[:, 3 * H:])
+    f = plain_sigmoid(z[:, H : 2 * H])
+    o = plain_sigmoid(z[:, 2 * H : 3 * H])
+    candidate = np.tanh(z[:, 3 * H :])
     c = f * c + i * candidate
     h = o * np.tanh(c)
     return h, c
@@ -72,8 +74,12 @@ def test_lstm_matches_a_plain_numpy_lstm_over_several_steps(small_config, noisy_
         record = lstm(params, x, hidden, cell)
         hidden, cell = record.hidden, record.cell
         reference_hidden, reference_cell = reference_lstm(
-            x, reference_hidden, reference_cell, params["lstm_input_weights"],
-            params["lstm_recurrent_weights"], params["lstm_bias"],
+            x,
+            reference_hidden,
+            reference_cell,
+            params["lstm_input_weights"],
+            params["lstm_recurrent_weights"],
+            params["lstm_bias"],
         )
         np.testing.assert_allclose(hidden, reference_hidden, rtol=0, atol=AGREEMENT)
         np.testing.assert_allclose(cell, reference_cell, rtol=0, atol=AGREEMENT)
@@ -94,8 +100,9 @@ def test_lstm_record_fields_have_their_ranges_and_shapes(small_config, noisy_par
         assert squashed.shape == (2, 6)
         assert np.all(np.abs(squashed) <= 1.0)
     np.testing.assert_allclose(record.cell_tanh, np.tanh(record.cell), atol=AGREEMENT)
-    np.testing.assert_allclose(record.hidden, record.output_gate * record.cell_tanh,
-                               atol=AGREEMENT)
+    np.testing.assert_allclose(
+        record.hidden, record.output_gate * record.cell_tanh, atol=AGREEMENT
+    )
 
 
 def test_lstm_forget_gate_starts_open(small_config):

@@ -112,8 +112,9 @@ def test_a_broken_gradient_dict_is_a_failure(monkeypatch, damage):
 
 
 def test_no_finite_difference_entries_cannot_pass():
-    report = run_gradcheck(seed=0, backends=("manual",), cases=FAST_CASES[:1],
-                           fd_samples=0)
+    report = run_gradcheck(
+        seed=0, backends=("manual",), cases=FAST_CASES[:1], fd_samples=0
+    )
     assert not report["ok"]
 
 

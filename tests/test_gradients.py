@@ -25,23 +25,70 @@ evaluation of the loss so that all of them see the same memory."""
 
 # name, config overrides, sequence lengths (None: every step scored)
 GRADIENT_CASES = [
-    ("feedforward-2-layers-constant-mixed-lengths",
-     {"controller_layers": 2, "read_heads": 2, "write_heads": 2, "shift_range": 2,
-      "memory_init": "constant"}, [5, 3]),
-    ("lstm-learned-memory",
-     {"controller": "lstm", "controller_layers": 1, "read_heads": 2,
-      "write_heads": 2, "shift_range": 2, "memory_init": "learned"}, None),
-    ("feedforward-1-layer-random-memory",
-     {"controller_layers": 1, "memory_init": "random"}, None),
-    ("lstm-random-memory-mixed-lengths",
-     {"controller": "lstm", "controller_layers": 1, "read_heads": 1,
-      "write_heads": 2, "shift_range": 1, "memory_init": "random"}, [2, 5]),
-    ("feedforward-zero-memory-no-read-heads",
-     {"controller_layers": 2, "read_heads": 0, "write_heads": 1, "shift_range": 0,
-      "memory_init": "constant", "memory_init_value": 0.0}, None),
-    ("feedforward-3-layers-learned-no-write-heads",
-     {"controller_layers": 3, "read_heads": 2, "write_heads": 0,
-      "memory_init": "learned", "memory_size": 8, "word_size": 3}, [4, 5]),
+    (
+        "feedforward-2-layers-constant-mixed-lengths",
+        {
+            "controller_layers": 2,
+            "read_heads": 2,
+            "write_heads": 2,
+            "shift_range": 2,
+            "memory_init": "constant",
+        },
+        [5, 3],
+    ),
+    (
+        "lstm-learned-memory",
+        {
+            "controller": "lstm",
+            "controller_layers": 1,
+            "read_heads": 2,
+            "write_heads": 2,
+            "shift_range": 2,
+            "memory_init": "learned",
+        },
+        None,
+    ),
+    (
+        "feedforward-1-layer-random-memory",
+        {"controller_layers": 1, "memory_init": "random"},
+        None,
+    ),
+    (
+        "lstm-random-memory-mixed-lengths",
+        {
+            "controller": "lstm",
+            "controller_layers": 1,
+            "read_heads": 1,
+            "write_heads": 2,
+            "shift_range": 1,
+            "memory_init": "random",
+        },
+        [2, 5],
+    ),
+    (
+        "feedforward-zero-memory-no-read-heads",
+        {
+            "controller_layers": 2,
+            "read_heads": 0,
+            "write_heads": 1,
+            "shift_range": 0,
+            "memory_init": "constant",
+            "memory_init_value": 0.0,
+        },
+        None,
+    ),
+    (
+        "feedforward-3-layers-learned-no-write-heads",
+        {
+            "controller_layers": 3,
+            "read_heads": 2,
+            "write_heads": 0,
+            "memory_init": "learned",
+            "memory_size": 8,
+            "word_size": 3,
+        },
+        [4, 5],
+    ),
 ]
 
 
@@ -49,15 +96,19 @@ def memory_rng():
     return np.random.default_rng(MEMORY_SEED)
 
 
-@pytest.mark.parametrize("overrides, lengths", [case[1:] for case in GRADIENT_CASES],
-                         ids=[case[0] for case in GRADIENT_CASES])
+@pytest.mark.parametrize(
+    "overrides, lengths",
+    [case[1:] for case in GRADIENT_CASES],
+    ids=[case[0] for case in GRADIENT_CASES],
+)
 def test_autograd_matches_finite_differences_on_every_parameter(
     small_config, noisy_params, random_batch, overrides, lengths
 ):
     config = small_config(**overrides)
     params = noisy_params(config, seed=3)
-    inputs, targets, mask = random_batch(config, steps=5, batch_size=2,
-                                         lengths=lengths, seed=4)
+    inputs, targets, mask = random_batch(
+        config, steps=5, batch_size=2, lengths=lengths, seed=4
+    )
 
     result = loss_and_gradients(params, config, inputs, targets, mask, memory_rng())
     assert result.gradients.keys() == params.keys()
@@ -66,8 +117,10 @@ def test_autograd_matches_finite_differences_on_every_parameter(
         return loss(p, config, inputs, targets, mask, memory_rng())
 
     sampler = np.random.default_rng(0)
-    indices = {name: sample_indices(value.shape, ENTRIES_PER_PARAM, sampler)
-               for name, value in params.items()}
+    indices = {
+        name: sample_indices(value.shape, ENTRIES_PER_PARAM, sampler)
+        for name, value in params.items()
+    }
     estimates = finite_difference_gradients(loss_fn, params, indices)
 
     for name, value in params.items():
@@ -86,15 +139,19 @@ def test_autograd_matches_finite_differences_on_every_parameter(
         )
 
 
-def test_gradient_check_notices_a_wrong_gradient(small_config, noisy_params,
-                                                 random_batch):
+def test_gradient_check_notices_a_wrong_gradient(
+    small_config, noisy_params, random_batch
+):
     """The control for the test above: an entry of a gradient that is off by
     1% is caught, so the tolerance is not so loose that anything passes."""
     config = small_config(controller_layers=1)
     params = noisy_params(config)
     inputs, targets, mask = random_batch(config)
-    gradient = loss_and_gradients(params, config, inputs, targets,
-                                  mask).gradients["head_bias"].reshape(-1)
+    gradient = (
+        loss_and_gradients(params, config, inputs, targets, mask)
+        .gradients["head_bias"]
+        .reshape(-1)
+    )
     largest = int(np.argmax(np.abs(gradient)))
     indices = {name: np.array([], dtype=int) for name in params}
     indices["head_bias"] = np.array([largest])
@@ -105,10 +162,10 @@ def test_gradient_check_notices_a_wrong_gradient(small_config, noisy_params,
     assert relative_error(1.01 * gradient[largest], estimate) > FD_TOLERANCE
 
 
-def test_loss_and_gradients_agree_with_loss_and_forward(small_config, noisy_params,
-                                                        random_batch):
-    config = small_config(controller="lstm", controller_layers=1,
-                          memory_init="random")
+def test_loss_and_gradients_agree_with_loss_and_forward(
+    small_config, noisy_params, random_batch
+):
+    config = small_config(controller="lstm", controller_layers=1, memory_init="random")
     params = noisy_params(config)
     inputs, targets, mask = random_batch(config, lengths=[5, 2])
     result = loss_and_gradients(params, config, inputs, targets, mask, memory_rng())
@@ -123,8 +180,9 @@ def test_unknown_backend_is_rejected(small_config, noisy_params, random_batch):
     config = small_config()
     inputs, targets, mask = random_batch(config)
     with pytest.raises(ValueError, match="backend"):
-        loss_and_gradients(noisy_params(config), config, inputs, targets, mask,
-                           backend="symbolic")
+        loss_and_gradients(
+            noisy_params(config), config, inputs, targets, mask, backend="symbolic"
+        )
 
 
 # numerical safety
@@ -136,8 +194,9 @@ def check_finite(result):
         assert np.all(np.isfinite(gradient)), name
 
 
-def test_extreme_logits_give_finite_loss_and_gradients(small_config, noisy_params,
-                                                       random_batch):
+def test_extreme_logits_give_finite_loss_and_gradients(
+    small_config, noisy_params, random_batch
+):
     config = small_config()
     params = noisy_params(config)
     params["output_weights"] *= 1e4
@@ -150,8 +209,9 @@ def test_extreme_logits_give_finite_loss_and_gradients(small_config, noisy_param
 def test_zero_memory_and_zero_keys_give_finite_loss_and_gradients(
     small_config, noisy_params, random_batch
 ):
-    config = small_config(memory_init="constant", memory_init_value=0.0,
-                          read_heads=2, write_heads=1)
+    config = small_config(
+        memory_init="constant", memory_init_value=0.0, read_heads=2, write_heads=1
+    )
     params = noisy_params(config)
     M = config.word_size
     params["head_weights"][:, :, :M] = 0.0  # key = tanh(0) = 0
@@ -183,10 +243,17 @@ def test_exactly_zero_weights_give_finite_loss_and_gradients(
 
 
 @pytest.mark.slow
-def test_a_thousand_step_sequence_gives_finite_loss_and_gradients(small_config,
-                                                                  noisy_params):
-    config = small_config(memory_size=5, word_size=3, hidden_size=4,
-                          controller_layers=1, input_size=2, output_size=2)
+def test_a_thousand_step_sequence_gives_finite_loss_and_gradients(
+    small_config, noisy_params
+):
+    config = small_config(
+        memory_size=5,
+        word_size=3,
+        hidden_size=4,
+        controller_layers=1,
+        input_size=2,
+        output_size=2,
+    )
     params = noisy_params(config)
     rng = np.random.default_rng(8)
     T = 1000

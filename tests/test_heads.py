@@ -112,9 +112,20 @@ def test_squashing_functions_do_not_overflow():
     with np.errstate(over="raise"):
         s = sigmoid(x)
         p = softplus(x)
-    np.testing.assert_allclose(s, [0.0, 1 / (1 + np.exp(30.0)), 0.5,
-                                   1 / (1 + np.exp(-30.0)), 1.0],
-                               rtol=0, atol=SIGMOID_ABSOLUTE)
-    np.testing.assert_allclose(p, [0.0, np.log1p(np.exp(-30.0)), np.log(2.0),
-                                   30.0 + np.log1p(np.exp(-30.0)), 1000.0],
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        s,
+        [0.0, 1 / (1 + np.exp(30.0)), 0.5, 1 / (1 + np.exp(-30.0)), 1.0],
+        rtol=0,
+        atol=SIGMOID_ABSOLUTE,
+    )
+    np.testing.assert_allclose(
+        p,
+        [
+            0.0,
+            np.log1p(np.exp(-30.0)),
+            np.log(2.0),
+            30.0 + np.log1p(np.exp(-30.0)),
+            1000.0,
+        ],
+        rtol=1e-12,
+    )

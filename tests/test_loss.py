@@ -73,15 +73,16 @@ def test_extreme_logits_give_finite_loss_and_gradient():
     assert cost == pytest.approx(2000 / np.log(2), rel=EXACT)
     gradient = autograd.grad(cost_bits)(logits, targets, mask)
     assert np.all(np.isfinite(gradient))
-    np.testing.assert_allclose(gradient[0, 0], np.array([0, 0, 1, -1]) / np.log(2),
-                               atol=EXACT)
+    np.testing.assert_allclose(
+        gradient[0, 0], np.array([0, 0, 1, -1]) / np.log(2), atol=EXACT
+    )
 
 
 def test_bit_errors_counts_wrong_bits_per_sequence():
-    logits = np.array([[[2.0, -1.0], [0.5, 0.5]],
-                       [[-3.0, 4.0], [-0.1, -0.2]]])  # (T=2, B=2, Y=2)
-    targets = np.array([[[1.0, 1.0], [0.0, 1.0]],
-                        [[0.0, 1.0], [1.0, 1.0]]])
+    logits = np.array(
+        [[[2.0, -1.0], [0.5, 0.5]], [[-3.0, 4.0], [-0.1, -0.2]]]
+    )  # (T=2, B=2, Y=2)
+    targets = np.array([[[1.0, 1.0], [0.0, 1.0]], [[0.0, 1.0], [1.0, 1.0]]])
     # wrong: (0,0,1), (0,1,0), (1,1,0), (1,1,1): 4 over B = 2 sequences
     assert bit_errors(logits, targets, np.ones((2, 2))) == 2.0
     mask = np.array([[1.0, 1.0], [1.0, 0.0]])  # drops the last two

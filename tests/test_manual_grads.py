@@ -68,8 +68,10 @@ def assert_close(actual, expected, name="", tolerance=TOLERANCE, floor=FLOOR):
 
 def vjp(function, args, argnum, upstream):
     """sum(upstream * d function(*args) / d args[argnum]), by autograd."""
+
     def objective(*values):
         return anp.sum(function(*values) * upstream)
+
     return autograd.grad(objective, argnum)(*args)
 
 
@@ -115,10 +117,13 @@ def test_backward_feedforward_matches_autograd(small_config, noisy_params, layer
     assert_close(x.T @ dpre[0], expected["controller_input_weights"])
     assert_close(dpre[0].sum(axis=0), expected["controller_input_bias"])
     for layer in range(1, layers):
-        assert_close(record.layers[layer - 1].T @ dpre[layer],
-                     expected["controller_hidden_weights"][layer - 1])
-        assert_close(dpre[layer].sum(axis=0),
-                     expected["controller_hidden_bias"][layer - 1])
+        assert_close(
+            record.layers[layer - 1].T @ dpre[layer],
+            expected["controller_hidden_weights"][layer - 1],
+        )
+        assert_close(
+            dpre[layer].sum(axis=0), expected["controller_hidden_bias"][layer - 1]
+        )
 
 
 def test_backward_lstm_matches_autograd(small_config, noisy_params):
@@ -151,8 +156,9 @@ def test_backward_lstm_matches_autograd(small_config, noisy_params):
 
 
 @pytest.mark.parametrize("shift_range", [0, 2])
-def test_backward_head_parameters_matches_autograd(small_config, noisy_params,
-                                                   shift_range):
+def test_backward_head_parameters_matches_autograd(
+    small_config, noisy_params, shift_range
+):
     config = small_config(read_heads=2, write_heads=1, shift_range=shift_range)
     params = noisy_params(config, noise=1.0)
     rng = rng_for(3)
@@ -170,8 +176,11 @@ def test_backward_head_parameters_matches_autograd(small_config, noisy_params,
 
     assert_close(dhidden, expected_dhidden, "hidden")
     assert_close(dhead_raw.sum(axis=1), expected["head_bias"], "head_bias")
-    assert_close(np.einsum("bh,kbp->khp", hidden, dhead_raw),
-                 expected["head_weights"], "head_weights")
+    assert_close(
+        np.einsum("bh,kbp->khp", hidden, dhead_raw),
+        expected["head_weights"],
+        "head_weights",
+    )
 
 
 def test_backward_erase_and_add_matches_autograd(small_config, noisy_params):
@@ -194,8 +203,11 @@ def test_backward_erase_and_add_matches_autograd(small_config, noisy_params):
     assert_close(dhidden, expected_dhidden, "hidden")
     assert_close(derase_raw.sum(axis=1), expected["erase_bias"], "erase_bias")
     assert_close(dadd_raw.sum(axis=1), expected["add_bias"], "add_bias")
-    assert_close(np.einsum("bh,wbm->whm", hidden, dadd_raw),
-                 expected["add_weights"], "add_weights")
+    assert_close(
+        np.einsum("bh,wbm->whm", hidden, dadd_raw),
+        expected["add_weights"],
+        "add_weights",
+    )
 
 
 # addressing.py, Eq. (5)-(9)
@@ -263,16 +275,20 @@ def test_backward_circular_shift_matches_autograd(rows, shift_range):
     assert_close(dshift, vjp(circular_shift, (gated, shift), 1, dshifted))
 
 
-@pytest.mark.parametrize("gamma_value, zeros", [(None, False), (50.0, False),
-                                                (1.0, True), (7.5, True)])
+@pytest.mark.parametrize(
+    "gamma_value, zeros", [(None, False), (50.0, False), (1.0, True), (7.5, True)]
+)
 def test_backward_sharpen_matches_autograd(gamma_value, zeros):
     rng = rng_for(9)
     shifted = weightings(rng, (3, 2, 6))
     if zeros:  # exactly-zero weights, as a one-hot shift of a sparse weighting gives
         shifted[:, :, :2] = 0.0
         shifted /= shifted.sum(axis=-1, keepdims=True)
-    gamma = (1.0 + rng.exponential(size=(3, 2)) if gamma_value is None
-             else np.full((3, 2), gamma_value))
+    gamma = (
+        1.0 + rng.exponential(size=(3, 2))
+        if gamma_value is None
+        else np.full((3, 2), gamma_value)
+    )
     dweights = rng.normal(size=(3, 2, 6))
 
     weights = sharpen(shifted, gamma)
@@ -298,8 +314,9 @@ def test_backward_address_matches_autograd():
     addressing = address(*args)
     heads = HeadParameters(key, beta, gate, shift, gamma, None)
     result = manual_grads.backward_address(memory, w_prev, heads, addressing, dweights)
-    for argnum, name in enumerate(("dmemory", "dw_prev", "dkey", "dbeta", "dgate",
-                                   "dshift", "dgamma")):
+    for argnum, name in enumerate(
+        ("dmemory", "dw_prev", "dkey", "dbeta", "dgate", "dshift", "dgamma")
+    ):
         expected = vjp(weights_only, args, argnum, dweights)
         assert_close(getattr(result, name), expected, name)
 
@@ -330,9 +347,10 @@ def test_others_product_is_the_product_of_the_other_factors_even_with_zeros():
 
 
 @pytest.mark.filterwarnings("ignore:Output seems independent of input")
-@pytest.mark.parametrize("write_heads, complete_erase", [(0, False), (1, False),
-                                                         (1, True), (3, False),
-                                                         (3, True)])
+@pytest.mark.parametrize(
+    "write_heads, complete_erase",
+    [(0, False), (1, False), (1, True), (3, False), (3, True)],
+)
 def test_backward_write_matches_autograd(write_heads, complete_erase):
     rng = rng_for(13)
     W, B, N, M = write_heads, 2, 6, 4
@@ -360,8 +378,10 @@ def test_backward_output_matches_autograd():
     rng = rng_for(14)
     T, B, I, Y = 4, 3, 7, 2
     output_inputs, dlogits = rng.normal(size=(T, B, I)), rng.normal(size=(T, B, Y))
-    params = {"output_weights": rng.normal(size=(I, Y)),
-              "output_bias": rng.normal(size=Y)}
+    params = {
+        "output_weights": rng.normal(size=(I, Y)),
+        "output_bias": rng.normal(size=Y),
+    }
 
     def logits(output_inputs, weights, bias):
         return output_inputs @ weights + bias
@@ -390,13 +410,20 @@ def test_backward_initial_state_matches_autograd(small_config, noisy_params):
     params = noisy_params(config)
     B = 3
     rng = rng_for(16)
-    upstream = State(*(rng.normal(size=np.shape(value)) if value is not None else None
-                       for value in initial_state(params, config, B)))
+    upstream = State(
+        *(
+            rng.normal(size=np.shape(value)) if value is not None else None
+            for value in initial_state(params, config, B)
+        )
+    )
 
     def objective(params):
         state = initial_state(params, config, B)
-        return sum(anp.sum(value * up) for value, up in zip(state, upstream)
-                   if value is not None)
+        return sum(
+            anp.sum(value * up)
+            for value, up in zip(state, upstream)
+            if value is not None
+        )
 
     expected = autograd.grad(objective)(params)
     first_weights = initial_state(params, config, B).weights[:, 0]
@@ -405,10 +432,14 @@ def test_backward_initial_state_matches_autograd(small_config, noisy_params):
         assert_close(gradient, expected[name], name)
 
 
-@pytest.mark.parametrize("overrides", [
-    {"controller_layers": 2, "read_heads": 2, "write_heads": 2, "shift_range": 2},
-    {"controller": "lstm", "controller_layers": 1, "write_heads": 2},
-], ids=["feedforward", "lstm"])
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"controller_layers": 2, "read_heads": 2, "write_heads": 2, "shift_range": 2},
+        {"controller": "lstm", "controller_layers": 1, "write_heads": 2},
+    ],
+    ids=["feedforward", "lstm"],
+)
 def test_backward_step_matches_autograd(small_config, noisy_params, overrides):
     config = small_config(**overrides)
     params = noisy_params(config, noise=0.5)
@@ -421,12 +452,17 @@ def test_backward_step_matches_autograd(small_config, noisy_params, overrides):
         weights=weightings(rng, previous.weights.shape),
     )
     if config.controller == "lstm":
-        previous = previous._replace(hidden=rng.normal(size=(B, H)),
-                                     cell=rng.normal(size=(B, H)))
+        previous = previous._replace(
+            hidden=rng.normal(size=(B, H)), cell=rng.normal(size=(B, H))
+        )
     x = rng.normal(size=(B, config.input_size))
     record = step(params, config, previous, x)
-    dstate = State(*(None if value is None else rng.normal(size=value.shape)
-                     for value in record.state))
+    dstate = State(
+        *(
+            None if value is None else rng.normal(size=value.shape)
+            for value in record.state
+        )
+    )
     dlogits = rng.normal(size=record.logits.shape)
 
     present = [index for index, value in enumerate(previous) if value is not None]
@@ -476,22 +512,36 @@ CASES = {
     "one-memory-row": ({"memory_size": 1, "shift_range": 0}, None),
     "mixed-lengths-with-mask": ({"read_heads": 2}, [6, 2, 4]),
     "lstm-learned-mixed-lengths": (
-        {"controller": "lstm", "controller_layers": 1, "memory_init": "learned",
-         "write_heads": 2}, [3, 6]),
+        {
+            "controller": "lstm",
+            "controller_layers": 1,
+            "memory_init": "learned",
+            "write_heads": 2,
+        },
+        [3, 6],
+    ),
 }
 
 
 def both_backends(config, params, inputs, targets, mask):
     """The autograd and manual results, each with a fresh memory Generator."""
     return [
-        loss_and_gradients(params, config, inputs, targets, mask,
-                           np.random.default_rng(MEMORY_SEED), backend=backend)
+        loss_and_gradients(
+            params,
+            config,
+            inputs,
+            targets,
+            mask,
+            np.random.default_rng(MEMORY_SEED),
+            backend=backend,
+        )
         for backend in ("autograd", "manual")
     ]
 
 
-def assert_backends_agree(config, params, inputs, targets, mask,
-                          tolerance=TOLERANCE, floor=FLOOR):
+def assert_backends_agree(
+    config, params, inputs, targets, mask, tolerance=TOLERANCE, floor=FLOOR
+):
     expected, result = both_backends(config, params, inputs, targets, mask)
     assert result.loss == pytest.approx(expected.loss, rel=tolerance)
     np.testing.assert_array_equal(result.logits, expected.logits)
@@ -505,19 +555,22 @@ def assert_backends_agree(config, params, inputs, targets, mask,
 
 
 @pytest.mark.parametrize("overrides, lengths", list(CASES.values()), ids=list(CASES))
-def test_manual_matches_autograd_on_every_parameter(small_config, noisy_params,
-                                                    random_batch, overrides, lengths):
+def test_manual_matches_autograd_on_every_parameter(
+    small_config, noisy_params, random_batch, overrides, lengths
+):
     config = small_config(**overrides)
     params = noisy_params(config, seed=1)
     steps = 6 if lengths is None else max(lengths)
     batch_size = 2 if lengths is None else len(lengths)
-    inputs, targets, mask = random_batch(config, steps=steps, batch_size=batch_size,
-                                         lengths=lengths, seed=2)
+    inputs, targets, mask = random_batch(
+        config, steps=steps, batch_size=batch_size, lengths=lengths, seed=2
+    )
     assert_backends_agree(config, params, inputs, targets, mask)
 
 
-def test_manual_matches_autograd_with_large_gamma(small_config, noisy_params,
-                                                  random_batch):
+def test_manual_matches_autograd_with_large_gamma(
+    small_config, noisy_params, random_batch
+):
     config = small_config(read_heads=2, write_heads=2)
     params = noisy_params(config, seed=3)
     params["head_bias"][:, -1] = 49.0  # gamma = 1 + softplus(49) ~ 50
@@ -528,8 +581,9 @@ def test_manual_matches_autograd_with_large_gamma(small_config, noisy_params,
     assert_backends_agree(config, params, inputs, targets, mask)
 
 
-def test_manual_matches_autograd_with_extreme_logits(small_config, noisy_params,
-                                                     random_batch):
+def test_manual_matches_autograd_with_extreme_logits(
+    small_config, noisy_params, random_batch
+):
     config = small_config()
     params = noisy_params(config, seed=5)
     params["output_bias"][:] = [1000.0, -1000.0]
@@ -540,16 +594,19 @@ def test_manual_matches_autograd_with_extreme_logits(small_config, noisy_params,
 
 
 def test_manual_matches_autograd_in_float32(small_config, noisy_params, random_batch):
-    config = small_config(dtype="float32", controller="lstm", controller_layers=1,
-                          write_heads=2)
+    config = small_config(
+        dtype="float32", controller="lstm", controller_layers=1, write_heads=2
+    )
     params = noisy_params(config, seed=7)
     inputs, targets, mask = random_batch(config, steps=6, lengths=[6, 3], seed=8)
-    assert_backends_agree(config, params, inputs, targets, mask,
-                          FLOAT32_TOLERANCE, FLOAT32_FLOOR)
+    assert_backends_agree(
+        config, params, inputs, targets, mask, FLOAT32_TOLERANCE, FLOAT32_FLOOR
+    )
 
 
-def test_manual_matches_autograd_over_a_hundred_steps(small_config, noisy_params,
-                                                      random_batch):
+def test_manual_matches_autograd_over_a_hundred_steps(
+    small_config, noisy_params, random_batch
+):
     config = small_config(controller="lstm", controller_layers=1, memory_init="learned")
     params = noisy_params(config, seed=9)
     inputs, targets, mask = random_batch(config, steps=100, batch_size=1, seed=10)
@@ -574,13 +631,16 @@ def test_manual_matches_autograd_on_random_small_configs(
     config = make_small_config(
         controller=controller,
         controller_layers=1 if controller == "lstm" else layers,
-        read_heads=heads[0], write_heads=heads[1], memory_size=rows,
-        shift_range=shift_range, memory_init=memory_init,
+        read_heads=heads[0],
+        write_heads=heads[1],
+        memory_size=rows,
+        shift_range=shift_range,
+        memory_init=memory_init,
     )
     params = make_params(config, seed=seed, noise=0.5)
-    inputs, targets, mask = make_batch(config, steps=max(lengths),
-                                       batch_size=len(lengths), lengths=lengths,
-                                       seed=seed)
+    inputs, targets, mask = make_batch(
+        config, steps=max(lengths), batch_size=len(lengths), lengths=lengths, seed=seed
+    )
     assert_backends_agree(config, params, inputs, targets, mask)
 
 
@@ -597,10 +657,12 @@ def manual(config, params, inputs, targets, mask):
     return result
 
 
-def test_zero_memory_and_zero_keys_give_finite_gradients(small_config, noisy_params,
-                                                         random_batch):
-    config = small_config(memory_init="constant", memory_init_value=0.0,
-                          read_heads=2, write_heads=1)
+def test_zero_memory_and_zero_keys_give_finite_gradients(
+    small_config, noisy_params, random_batch
+):
+    config = small_config(
+        memory_init="constant", memory_init_value=0.0, read_heads=2, write_heads=1
+    )
     params = noisy_params(config)
     M = config.word_size
     params["head_weights"][:, :, :M] = 0.0  # key = tanh(0) = 0
@@ -660,8 +722,9 @@ def test_gradients_have_the_names_shapes_and_dtype_of_the_params(
     assert params["controller_hidden_weights"].shape == (0, 5, 5)
 
 
-def test_an_unknown_parameter_is_not_implemented(small_config, noisy_params,
-                                                 random_batch):
+def test_an_unknown_parameter_is_not_implemented(
+    small_config, noisy_params, random_batch
+):
     config = small_config()
     params = {**noisy_params(config), "peephole_weights": np.zeros(3)}
     with pytest.raises(NotImplementedError, match="peephole_weights"):

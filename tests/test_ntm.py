@@ -55,8 +55,9 @@ def test_shift_range_may_fill_the_memory_exactly():
 
 
 def test_config_derived_sizes():
-    config = NTMConfig(input_size=3, output_size=2, word_size=4, read_heads=2,
-                       write_heads=3)
+    config = NTMConfig(
+        input_size=3, output_size=2, word_size=4, read_heads=2, write_heads=3
+    )
     assert config.num_heads == 5
     assert config.controller_input_size == 3 + 2 * 4
 
@@ -72,30 +73,36 @@ def expected_shapes(c):
     H, M, W = c.hidden_size, c.word_size, c.write_heads
     shapes = {}
     if c.controller == "feedforward":
-        shapes.update({
-            "controller_input_weights": (D, H),
-            "controller_input_bias": (H,),
-            "controller_hidden_weights": (c.controller_layers - 1, H, H),
-            "controller_hidden_bias": (c.controller_layers - 1, H),
-        })
+        shapes.update(
+            {
+                "controller_input_weights": (D, H),
+                "controller_input_bias": (H,),
+                "controller_hidden_weights": (c.controller_layers - 1, H, H),
+                "controller_hidden_bias": (c.controller_layers - 1, H),
+            }
+        )
     else:
-        shapes.update({
-            "lstm_input_weights": (D, 4 * H),
-            "lstm_recurrent_weights": (H, 4 * H),
-            "lstm_bias": (4 * H,),
-        })
-    shapes.update({
-        "head_weights": (K, H, P),
-        "head_bias": (K, P),
-        "erase_weights": (W, H, M),
-        "erase_bias": (W, M),
-        "add_weights": (W, H, M),
-        "add_bias": (W, M),
-        "output_weights": (H + c.read_heads * M, c.output_size),
-        "output_bias": (c.output_size,),
-        "initial_reads": (c.read_heads, M),
-        "initial_weight_logits": (K, c.memory_size),
-    })
+        shapes.update(
+            {
+                "lstm_input_weights": (D, 4 * H),
+                "lstm_recurrent_weights": (H, 4 * H),
+                "lstm_bias": (4 * H,),
+            }
+        )
+    shapes.update(
+        {
+            "head_weights": (K, H, P),
+            "head_bias": (K, P),
+            "erase_weights": (W, H, M),
+            "erase_bias": (W, M),
+            "add_weights": (W, H, M),
+            "add_bias": (W, M),
+            "output_weights": (H + c.read_heads * M, c.output_size),
+            "output_bias": (c.output_size,),
+            "initial_reads": (c.read_heads, M),
+            "initial_weight_logits": (K, c.memory_size),
+        }
+    )
     if c.memory_init == "learned":
         shapes["initial_memory"] = (c.memory_size, M)
     return shapes
@@ -120,17 +127,22 @@ def test_param_names_and_shapes(small_config, overrides):
 
 
 def test_init_params_is_reproducible_from_a_seed(small_config):
-    config = small_config(controller="lstm", controller_layers=1,
-                          memory_init="learned")
+    config = small_config(controller="lstm", controller_layers=1, memory_init="learned")
     first = init_params(config, np.random.default_rng(42))
     second = init_params(config, np.random.default_rng(42))
     other = init_params(config, np.random.default_rng(43))
     assert first.keys() == second.keys() == other.keys()
     for name in first:
         np.testing.assert_array_equal(first[name], second[name])
-    random_names = ["lstm_input_weights", "lstm_recurrent_weights", "head_weights",
-                    "erase_weights", "add_weights", "output_weights",
-                    "initial_reads"]
+    random_names = [
+        "lstm_input_weights",
+        "lstm_recurrent_weights",
+        "head_weights",
+        "erase_weights",
+        "add_weights",
+        "output_weights",
+        "initial_reads",
+    ]
     for name in random_names:
         assert not np.array_equal(first[name], other[name]), name
 
@@ -138,8 +150,13 @@ def test_init_params_is_reproducible_from_a_seed(small_config):
 def test_init_params_starts_biases_at_zero_and_heads_on_row_zero(small_config):
     config = small_config(read_heads=2, write_heads=1)
     params = init_params(config, np.random.default_rng(0))
-    for name in ("controller_input_bias", "head_bias", "erase_bias", "add_bias",
-                 "output_bias"):
+    for name in (
+        "controller_input_bias",
+        "head_bias",
+        "erase_bias",
+        "add_bias",
+        "output_bias",
+    ):
         np.testing.assert_array_equal(params[name], 0.0)
     logits = params["initial_weight_logits"]
     np.testing.assert_array_equal(logits[:, 0], INITIAL_FOCUS)
@@ -208,8 +225,9 @@ def test_initial_weightings_are_the_softmax_of_their_logits(small_config):
     params = init_params(config, np.random.default_rng(0))
     params["initial_weight_logits"][1] = np.log([1.0, 2.0, 3.0, 4.0, 0.5, 0.5])
     weights = initial_state(params, config, 2).weights  # (K, B, N)
-    np.testing.assert_allclose(weights[1, 1], np.array([1, 2, 3, 4, 0.5, 0.5]) / 11,
-                               atol=1e-15)
+    np.testing.assert_allclose(
+        weights[1, 1], np.array([1, 2, 3, 4, 0.5, 0.5]) / 11, atol=1e-15
+    )
 
 
 # forward pass
@@ -220,8 +238,9 @@ def test_forward_output_shapes(small_config, random_batch, overrides):
     config = small_config(**overrides)
     params = init_params(config, np.random.default_rng(0))
     inputs, _, _ = random_batch(config, steps=4, batch_size=3)
-    logits, records = forward(params, config, inputs, np.random.default_rng(1),
-                              record=True)
+    logits, records = forward(
+        params, config, inputs, np.random.default_rng(1), record=True
+    )
     assert logits.shape == (4, 3, config.output_size)
     assert len(records) == 4
     last = records[-1].state
@@ -255,8 +274,7 @@ def test_masked_padding_does_not_change_the_loss(
     assert loss(params, config, garbage_inputs, garbage_targets, mask) == expected
 
 
-def test_sequences_in_a_batch_do_not_interact(small_config, noisy_params,
-                                              random_batch):
+def test_sequences_in_a_batch_do_not_interact(small_config, noisy_params, random_batch):
     config = small_config(read_heads=2, write_heads=2)
     params = noisy_params(config)
     inputs, _, _ = random_batch(config, batch_size=3)
@@ -279,8 +297,13 @@ def test_float32_config_runs_and_returns_float32(small_config, random_batch):
     assert all(g.dtype == np.float32 for g in result.gradients.values())
     assert np.isfinite(result.loss)
 
-    expected = loss(params64, config64, inputs.astype(float), targets.astype(float),
-                    mask.astype(float))
+    expected = loss(
+        params64,
+        config64,
+        inputs.astype(float),
+        targets.astype(float),
+        mask.astype(float),
+    )
     assert result.loss == pytest.approx(expected, rel=FLOAT32_AGREEMENT)
 
 
@@ -337,8 +360,13 @@ def permute_write_heads(params, config, order):
 def test_permuting_write_heads_gives_the_same_loss(
     small_config, noisy_params, random_batch, controller
 ):
-    config = small_config(controller=controller, controller_layers=1, read_heads=2,
-                          write_heads=3, shift_range=1)
+    config = small_config(
+        controller=controller,
+        controller_layers=1,
+        read_heads=2,
+        write_heads=3,
+        shift_range=1,
+    )
     params = noisy_params(config, noise=0.5)
     inputs, targets, mask = random_batch(config, steps=6)
     expected = loss(params, config, inputs, targets, mask)

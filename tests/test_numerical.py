@@ -77,8 +77,9 @@ def test_only_chosen_indices_are_estimated():
         lambda p: np.sum(p["x"] ** 2), params, indices={"x": np.array([1, 2])}
     )
     assert np.isnan(estimate["x"][0, 0]) and np.isnan(estimate["x"][1, 1])
-    np.testing.assert_allclose([estimate["x"][0, 1], estimate["x"][1, 0]], [4.0, 6.0],
-                               atol=POLYNOMIAL)
+    np.testing.assert_allclose(
+        [estimate["x"][0, 1], estimate["x"][1, 0]], [4.0, 6.0], atol=POLYNOMIAL
+    )
 
 
 def test_float32_params_are_rejected():
@@ -92,8 +93,9 @@ def test_relative_error_is_relative_to_the_larger_magnitude():
     assert relative_error(-1.0, 1.0) == pytest.approx(2.0)
     assert relative_error(1.0, 2.0) == relative_error(2.0, 1.0)
     assert relative_error(0.0, 0.0) == 0.0
-    np.testing.assert_allclose(relative_error([100.0, 1e-3], [101.0, 1.1e-3]),
-                               [1 / 101, 0.1 / 1.1])
+    np.testing.assert_allclose(
+        relative_error([100.0, 1e-3], [101.0, 1.1e-3]), [1 / 101, 0.1 / 1.1]
+    )
 
 
 def test_relative_error_floor_absorbs_tiny_differences():
@@ -120,8 +122,11 @@ def test_compare_reports_largest_absolute_and_relative_error():
 def test_compare_looks_only_at_chosen_indices():
     reference = {"a": np.array([1.0, 2.0, 3.0]), "empty": np.zeros((0, 2))}
     candidate = {"a": np.array([9.0, 2.0, 3.5]), "empty": np.zeros((0, 2))}
-    report = compare(reference, candidate,
-                     indices={"a": np.array([1, 2]), "empty": np.array([], int)})
+    report = compare(
+        reference,
+        candidate,
+        indices={"a": np.array([1, 2]), "empty": np.array([], int)},
+    )
     assert report["a"] == (pytest.approx(0.5), pytest.approx(0.5 / 3.5))
     assert report["empty"] == (0.0, 0.0)
 
@@ -132,5 +137,6 @@ def test_sample_indices_takes_everything_or_a_distinct_subset():
     chosen = sample_indices((10, 10), 7, np.random.default_rng(4))
     assert len(chosen) == 7 == len(set(chosen.tolist()))
     assert np.all((chosen >= 0) & (chosen < 100))
-    np.testing.assert_array_equal(chosen,
-                                  sample_indices((10, 10), 7, np.random.default_rng(4)))
+    np.testing.assert_array_equal(
+        chosen, sample_indices((10, 10), 7, np.random.default_rng(4))
+    )

@@ -85,15 +85,19 @@ def parse(page):
 
 def embedded_data(page):
     """The JSON the page draws from."""
-    scripts = [text for attrs, text in parse(page).scripts
-               if attrs.get("id") == "ntm-data"]
+    scripts = [
+        text for attrs, text in parse(page).scripts if attrs.get("id") == "ntm-data"
+    ]
     assert len(scripts) == 1, "expected one <script id=ntm-data>"
     return json.loads(scripts[0])
 
 
 def slider(page):
-    ranges = [attrs for tag, attrs in parse(page).tags
-              if tag == "input" and attrs.get("type") == "range"]
+    ranges = [
+        attrs
+        for tag, attrs in parse(page).tags
+        if tag == "input" and attrs.get("type") == "range"
+    ]
     assert len(ranges) == 1, f"expected one range input, got {len(ranges)}"
     return ranges[0]
 
@@ -107,14 +111,26 @@ def test_page_parses_and_embeds_the_history():
 
     for name in ("inputs", "read_weights", "shifts", "erases", "reads", "memory"):
         np.testing.assert_allclose(
-            np.array(data[name], dtype=float), history[name], rtol=1e-3, atol=1e-12,
+            np.array(data[name], dtype=float),
+            history[name],
+            rtol=1e-3,
+            atol=1e-12,
             err_msg=f"embedded {name} differs from the history",
         )
     np.testing.assert_array_equal(data["targets"], targets)
     np.testing.assert_array_equal(data["mask"], mask)
     T = history["inputs"].shape[0]
-    assert data["sizes"] == {"T": T, "X": 6, "Y": 4, "R": 1, "W": 1, "K": 2,
-                             "N": 16, "M": 6, "S": 1}
+    assert data["sizes"] == {
+        "T": T,
+        "X": 6,
+        "Y": 4,
+        "R": 1,
+        "W": 1,
+        "K": 2,
+        "N": 16,
+        "M": 6,
+        "S": 1,
+    }
     assert "<canvas" in page and "copy, length 3" in page
 
 
@@ -161,8 +177,9 @@ def test_targets_and_mask_may_be_left_out():
 
 def test_title_and_summary_are_escaped():
     history, _, _, _ = make_report()
-    page = render_report(history, None, None, "<script>x()</script>",
-                         {"note": "a < b & </script>"})
+    page = render_report(
+        history, None, None, "<script>x()</script>", {"note": "a < b & </script>"}
+    )
     assert "<script>x()" not in page and "&lt;script&gt;x()" in page
     assert "a &lt; b &amp; &lt;/script&gt;" in page
     assert len(parse(page).scripts) == 2  # the data and the drawing code
@@ -180,8 +197,9 @@ def test_paper_sized_trace_stays_small():
     # the copy task's longest training sequence (length 20, 42 steps) with
     # the paper's memory, 128 x 20
     task = tasks.make_task("copy")
-    config = NTMConfig(input_size=task.input_size, output_size=task.output_size,
-                       hidden_size=8)
+    config = NTMConfig(
+        input_size=task.input_size, output_size=task.output_size, hidden_size=8
+    )
     params = init_params(config, np.random.default_rng(0))
     batch = task.sample(np.random.default_rng(1), 1, length=20)
     history = trace(params, config, batch.inputs)
@@ -193,11 +211,13 @@ def test_paper_sized_trace_stays_small():
 def test_bad_history_is_refused_with_its_name():
     history, _, _, _ = make_report()
     with pytest.raises(ValueError, match="no 'reads'"):
-        render_report({k: v for k, v in history.items() if k != "reads"},
-                      None, None, "", {})
+        render_report(
+            {k: v for k, v in history.items() if k != "reads"}, None, None, "", {}
+        )
     with pytest.raises(ValueError, match="'memory'.*N = 15"):
-        render_report({**history, "memory": history["memory"][:, 1:]},
-                      None, None, "", {})
+        render_report(
+            {**history, "memory": history["memory"][:, 1:]}, None, None, "", {}
+        )
     with pytest.raises(ValueError, match="targets must have shape"):
         render_report(history, np.zeros((2, 2)), None, "", {})
 
@@ -247,11 +267,21 @@ def chromium_page(tmp_path):
         try:
             page = context.pages[0] if context.pages else context.new_page()
             problems = []
-            page.on("console", lambda message: message.type == "error"
-                    and problems.append(f"console: {message.text}"))
+            page.on(
+                "console",
+                lambda message: (
+                    message.type == "error"
+                    and problems.append(f"console: {message.text}")
+                ),
+            )
             page.on("pageerror", lambda error: problems.append(f"page: {error}"))
-            page.on("request", lambda request: request.url.startswith(
-                ("file:", "data:")) or problems.append(f"request: {request.url}"))
+            page.on(
+                "request",
+                lambda request: (
+                    request.url.startswith(("file:", "data:"))
+                    or problems.append(f"request: {request.url}")
+                ),
+            )
             yield page, problems
         finally:
             context.close()
@@ -272,8 +302,9 @@ def shown(page):
 @pytest.mark.browser
 def test_page_steps_through_time_in_chromium(chromium_page, tmp_path):
     page, problems = chromium_page
-    history, _, _, html_text = make_report(length=4, read_heads=2, write_heads=2,
-                                           shift_range=2)
+    history, _, _, html_text = make_report(
+        length=4, read_heads=2, write_heads=2, shift_range=2
+    )
     T = history["inputs"].shape[0]
     path = tmp_path / "report.html"
     write_report(path, html_text)
@@ -285,8 +316,9 @@ def test_page_steps_through_time_in_chromium(chromium_page, tmp_path):
     assert page.locator("#head-cards .card").count() == 4
     assert "Read head 1" in first["heads"] and "Write head 1" in first["heads"]
     betas = re.findall(r"key strength β\s+(\S+)", first["heads"])
-    np.testing.assert_allclose([float(b) for b in betas],
-                               history["key_strengths"][0], rtol=1e-3)
+    np.testing.assert_allclose(
+        [float(b) for b in betas], history["key_strengths"][0], rtol=1e-3
+    )
 
     # the right arrow key moves one step: the step, text and pictures change
     page.locator("body").press("ArrowRight")
@@ -297,10 +329,13 @@ def test_page_steps_through_time_in_chromium(chromium_page, tmp_path):
     assert page.input_value("#step") == "1"
 
     # setting the slider as a user drags it, then the buttons
-    page.eval_on_selector("#step", f"""slider => {{
+    page.eval_on_selector(
+        "#step",
+        f"""slider => {{
         slider.value = "{T - 1}";
         slider.dispatchEvent(new Event("input", {{bubbles: true}}));
-    }}""")
+    }}""",
+    )
     assert page.inner_text("#step-label") == str(T - 1)
     page.click("#next")  # already at the last step: stays there
     assert page.inner_text("#step-label") == str(T - 1)
