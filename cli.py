@@ -60,7 +60,7 @@ TASK_OPTIONS = (
 )  # fmt: skip
 TRAINING_OPTIONS = (
     "optimizer", "learning_rate", "clip", "batch_size", "steps",
-    "curriculum_start", "curriculum_every", "decay_steps",
+    "curriculum_start", "curriculum_every", "decay_steps", "one_size_batches",
 )  # fmt: skip
 
 
@@ -178,6 +178,12 @@ def model_option(field, help, minimum=1):
     "decay_steps",
     "Steps over which the learning rate falls tenfold (smoothly); 0 keeps it constant.",
     minimum=0,
+)
+@click.option(
+    "--one-size-batches/--mixed-size-batches",
+    default=None,
+    help="All the sequences of a training batch share one length (and count), "
+    "so no step is spent on padding; or each draws its own.",
 )
 @size_option("steps", "Optimiser updates in total (a resumed run continues).")
 @click.option(
@@ -307,6 +313,7 @@ def resume_run(ctx, task, checkpoint, options):
         "learning_rate": run.optimizer.learning_rate,
         "clip": run.clip,
         "batch_size": run.batch_size,
+        "one_size_batches": run.one_size_batches,
         **asdict(run.schedule),
     }
     for field, value in saved.items():
@@ -344,7 +351,8 @@ def describe(run, out):
         f"training {run.task.name} into {out}: N={c.memory_size} M={c.word_size} "
         f"{c.controller} {c.controller_layers}x{c.hidden_size}, "
         f"{c.read_heads}R/{c.write_heads}W heads, {run.optimizer.name} "
-        f"lr {run.optimizer.learning_rate:g}, batch {run.batch_size}, "
+        f"lr {run.optimizer.learning_rate:g}, batch {run.batch_size}"
+        f"{' (one size)' if run.one_size_batches else ''}, "
         f"backend {run.backend}, seed {run.seed}, from step {run.step}"
     )
 

@@ -90,6 +90,14 @@ class AssociativeRecallTask:
         """Trained range of the number of items."""
         return range(self.min_items, self.max_items + 1)
 
+    def one_size(self, rng: np.random.Generator) -> dict:
+        """A number of items for a whole batch, uniform in the trained range.
+
+        Returns the keyword arguments of `sample` that give every list of a
+        batch this many items (see `Run.one_size_batches`).
+        """
+        return {"length": int(rng.integers(self.min_items, self.max_items + 1))}
+
     def sample(
         self, rng: np.random.Generator, batch_size: int, length: int | None = None
     ) -> Batch:

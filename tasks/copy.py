@@ -79,6 +79,14 @@ class CopyTask:
     def train_lengths(self) -> range:
         return range(self.min_length, self.max_length + 1)
 
+    def one_size(self, rng: np.random.Generator) -> dict:
+        """A length for a whole batch, uniform in the trained range.
+
+        Returns the keyword arguments of `sample` that give every sequence
+        of a batch this length (see `Run.one_size_batches`).
+        """
+        return {"length": int(rng.integers(self.min_length, self.max_length + 1))}
+
     def sample(
         self, rng: np.random.Generator, batch_size: int, length: int | None = None
     ) -> Batch:

@@ -92,6 +92,10 @@ class NGramsTask:
         """The single trained sequence length, as a range."""
         return range(self.sequence_length, self.sequence_length + 1)
 
+    def one_size(self, rng: np.random.Generator) -> dict:
+        """Nothing to draw: every sequence of a batch already has one length."""
+        return {}
+
     def sample(
         self, rng: np.random.Generator, batch_size: int, length: int | None = None
     ) -> Batch:

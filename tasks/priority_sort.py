@@ -81,6 +81,10 @@ class PrioritySortTask:
         """The single trained number of inputs, as a range."""
         return range(self.num_inputs, self.num_inputs + 1)
 
+    def one_size(self, rng: np.random.Generator) -> dict:
+        """Nothing to draw: every sequence of a batch already has one length."""
+        return {}
+
     def sample(
         self, rng: np.random.Generator, batch_size: int, length: int | None = None
     ) -> Batch:

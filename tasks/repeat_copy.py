@@ -128,6 +128,16 @@ class RepeatCopyTask:
         std = math.sqrt(((hi - lo + 1) ** 2 - 1) / 12) or 1.0
         return (np.asarray(repeats, dtype=float) - mean) / std
 
+    def one_size(self, rng: np.random.Generator) -> dict:
+        """A length and a count for a whole batch, each uniform in its range.
+
+        Returns the keyword arguments of `sample` that give every sequence
+        of a batch this length and count (see `Run.one_size_batches`).
+        """
+        length = int(rng.integers(self.min_length, self.max_length + 1))
+        repeats = int(rng.integers(self.min_repeats, self.max_repeats + 1))
+        return {"length": length, "repeats": repeats}
+
     def sample(
         self,
         rng: np.random.Generator,

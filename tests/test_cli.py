@@ -243,6 +243,10 @@ BAD_RUN_USE = [
         ["--resume", "--preset", "paper"],
         ["--preset does not apply with --resume"],
     ),
+    (
+        ["--resume", "--one-size-batches"],
+        ["--one-size-batches True differs from the checkpoint's False"],
+    ),
 ]
 
 

@@ -144,6 +144,31 @@ def test_sample_at_fixed_length_beyond_training(name):
     assert longer.inputs.shape[0] > trained.inputs.shape[0]
 
 
+@pytest.mark.parametrize("name", list(SMALL))
+def test_one_size_gives_every_sequence_of_a_batch_the_same_size(name):
+    task = SMALL[name]
+    rng = np.random.default_rng(3)
+    drawn = set()
+    for _ in range(60):
+        sizes = task.one_size(rng)
+        drawn.add(tuple(sorted(sizes.items())))
+        batch = task.sample(rng, batch_size=5, **sizes)
+
+        # no padding: every sequence is scored up to the last step
+        assert np.all(batch.mask[-1] == 1.0)
+        assert np.all(batch.mask == batch.mask[:, :1])
+
+    # every size of the trained range turns up, and nothing else
+    lengths = {dict(size).get("length") for size in drawn}
+    if name in ("ngrams", "priority-sort"):
+        assert drawn == {()}
+    else:
+        assert lengths == set(task.train_lengths())
+    if name == "repeat-copy":
+        counts = {dict(size)["repeats"] for size in drawn}
+        assert counts == set(task.train_repeats())
+
+
 def test_pad_and_stack_pads_at_the_end():
     short = (np.ones((2, 3)), np.full((2, 1), 2.0), np.array([0.0, 1.0]))
     long = (np.ones((4, 3)), np.full((4, 1), 3.0), np.array([0.0, 1.0, 1.0, 1.0]))

@@ -24,7 +24,7 @@ from diffmem.training import (
 from tasks import make_task
 
 
-def tiny_run(memory_init="constant", seed=0, schedule=None):
+def tiny_run(memory_init="constant", seed=0, schedule=None, one_size=False):
     task = make_task("copy", vector_size=3, max_length=3)
     config = NTMConfig(
         task.input_size, task.output_size, memory_size=8, word_size=4,
@@ -33,6 +33,7 @@ def tiny_run(memory_init="constant", seed=0, schedule=None):
     return Run.start(
         task, config, Adam(learning_rate=1e-2), batch_size=4, clip=10.0,
         backend=default_backend(), seed=seed, schedule=schedule or Schedule(),
+        one_size_batches=one_size,
     )  # fmt: skip
 
 
@@ -59,20 +60,28 @@ SCHEDULED = Schedule(curriculum_start=1, curriculum_every=3, decay_steps=7)
 
 
 @pytest.mark.parametrize(
-    "memory_init, schedule",
-    [("constant", Schedule()), ("random", Schedule()), ("constant", SCHEDULED)],
+    "memory_init, schedule, one_size",
+    [
+        ("constant", Schedule(), False),
+        ("random", Schedule(), False),
+        ("constant", SCHEDULED, False),
+        ("constant", SCHEDULED, True),
+    ],
 )
-def test_resuming_from_a_checkpoint_is_bit_identical(tmp_path, memory_init, schedule):
-    straight = tiny_run(memory_init, schedule=schedule)
+def test_resuming_from_a_checkpoint_is_bit_identical(
+    tmp_path, memory_init, schedule, one_size
+):
+    straight = tiny_run(memory_init, schedule=schedule, one_size=one_size)
     train(straight, 10)
 
-    first = tiny_run(memory_init, schedule=schedule)
+    first = tiny_run(memory_init, schedule=schedule, one_size=one_size)
     train(first, 5, checkpoint_path=tmp_path / "half")
     second = Run.resume(tmp_path / "half.npz")
     train(second, 10)
 
     assert second.step == 10 and second.sequences == 40
     assert second.schedule == schedule
+    assert second.one_size_batches == one_size
     assert_same_params(second.params, straight.params)
     assert_same_params(
         second.snapshot.optimizer_state, straight.snapshot.optimizer_state
@@ -176,6 +185,34 @@ def test_presets():
         preset("sort")
     with pytest.raises(ValueError, match="preset must be one of default, paper"):
         preset("copy", "fast")
+
+
+class RecordingTask:
+    """A task that keeps every batch it draws."""
+
+    def __init__(self, task):
+        self.task = task
+        self.batches = []
+
+    def __getattr__(self, name):
+        return getattr(self.task, name)
+
+    def sample(self, *args, **kwargs):
+        batch = self.task.sample(*args, **kwargs)
+        self.batches.append(batch)
+        return batch
+
+
+@pytest.mark.parametrize("one_size", [False, True])
+def test_one_size_batches_draw_one_length_per_batch(one_size):
+    run = tiny_run(one_size=one_size)
+    run.task = RecordingTask(run.task)
+    train(run, 20)
+
+    # one size: the last step of every batch is scored for every sequence
+    padded = [not np.all(batch.mask[-1] == 1.0) for batch in run.task.batches]
+    assert len(padded) == 20
+    assert not any(padded) if one_size else any(padded)
 
 
 def test_curriculum_grows_the_longest_sequence_then_stops():
