@@ -61,6 +61,7 @@ TASK_OPTIONS = (
 TRAINING_OPTIONS = (
     "optimizer", "learning_rate", "clip", "batch_size", "steps",
     "curriculum_start", "curriculum_every", "decay_steps", "one_size_batches",
+    "blank_rate",
 )  # fmt: skip
 
 
@@ -184,6 +185,12 @@ def model_option(field, help, minimum=1):
     default=None,
     help="All the sequences of a training batch share one length (and count), "
     "so no step is spent on padding; or each draws its own.",
+)
+@click.option(
+    "--blank-rate",
+    type=click.FloatRange(0, 1),
+    help="Chance that a training vector is all zeros, which the paper's "
+    "repeat-copy makes too rare to learn from (repeat-copy).",
 )
 @size_option("steps", "Optimiser updates in total (a resumed run continues).")
 @click.option(
@@ -314,6 +321,7 @@ def resume_run(ctx, task, checkpoint, options):
         "clip": run.clip,
         "batch_size": run.batch_size,
         "one_size_batches": run.one_size_batches,
+        "blank_rate": run.blank_rate,
         **asdict(run.schedule),
     }
     for field, value in saved.items():
@@ -347,12 +355,16 @@ def refuse_to_overwrite(out, force):
 def describe(run, out):
     """One line saying what is being trained where."""
     c = run.config
+    batch = f"batch {run.batch_size}"
+    if run.one_size_batches:
+        batch += " (one size)"
+    if run.blank_rate:
+        batch += f", blank rate {run.blank_rate:g}"
     return (
         f"training {run.task.name} into {out}: N={c.memory_size} M={c.word_size} "
         f"{c.controller} {c.controller_layers}x{c.hidden_size}, "
         f"{c.read_heads}R/{c.write_heads}W heads, {run.optimizer.name} "
-        f"lr {run.optimizer.learning_rate:g}, batch {run.batch_size}"
-        f"{' (one size)' if run.one_size_batches else ''}, "
+        f"lr {run.optimizer.learning_rate:g}, {batch}, "
         f"backend {run.backend}, seed {run.seed}, from step {run.step}"
     )
 

@@ -132,6 +132,10 @@ class Run:
     (lengths 1-5, counts 1-6) batches of 16 run about twice as many steps
     as their average sequence needs. The price is a noisier gradient, each
     batch seeing one size only.
+
+    `blank_rate` (repeat-copy only) makes all-zero data vectors more common
+    in training batches, as `RepeatCopyTask.sample` explains; evaluation
+    never uses it.
     """
 
     task: object
@@ -146,15 +150,20 @@ class Run:
     schedule: Schedule = Schedule()
     target_steps: int | None = None  # the `steps` of the last `train` call
     one_size_batches: bool = False
+    blank_rate: float = 0.0
 
     @classmethod
     def start(
         cls, task, config, optimizer, *, batch_size, clip, backend, seed,
-        schedule=Schedule(), one_size_batches=False,
+        schedule=Schedule(), one_size_batches=False, blank_rate=0.0,
     ):  # fmt: skip
         """A fresh run; the parameters are the first draw from `seed`."""
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        if not 0.0 <= blank_rate <= 1.0:
+            raise ValueError(f"blank_rate must be in [0, 1], got {blank_rate}")
+        if blank_rate and task.name != "repeat-copy":
+            raise ValueError(f"blank_rate applies to repeat-copy only, not {task.name}")
         rng = np.random.default_rng(seed)
         params = init_params(config, rng)
         snapshot = Snapshot(
@@ -162,7 +171,7 @@ class Run:
         )
         return cls(
             task, config, optimizer, batch_size, clip, backend, seed, rng, snapshot,
-            schedule, None, one_size_batches,
+            schedule, None, one_size_batches, blank_rate,
         )  # fmt: skip
 
     @classmethod
@@ -190,6 +199,7 @@ class Run:
             _saved_schedule(saved),
             meta.get("target_steps"),
             bool(meta.get("one_size_batches", False)),
+            float(meta.get("blank_rate", 0.0)),
         )
 
     @property
@@ -223,6 +233,7 @@ class Run:
             "target_steps": self.target_steps,
             "schedule": asdict(self.schedule),
             "one_size_batches": self.one_size_batches,
+            "blank_rate": self.blank_rate,
         }
 
     def save(self, path):
@@ -260,8 +271,10 @@ def train_step(run):
 
     # a batch, its cost and the gradient
     task = run.schedule.task_at(run.task, before.step)
-    sizes = task.one_size(run.rng) if run.one_size_batches else {}
-    batch = task.sample(run.rng, run.batch_size, **sizes)
+    options = task.one_size(run.rng) if run.one_size_batches else {}
+    if run.blank_rate:
+        options["blank_rate"] = run.blank_rate
+    batch = task.sample(run.rng, run.batch_size, **options)
     result = loss_and_gradients(
         before.params,
         run.config,
@@ -526,6 +539,7 @@ BASE = {
         "curriculum_every": 50,
         "decay_steps": 0,
         "one_size_batches": False,
+        "blank_rate": 0.0,
     },
 }
 
@@ -601,8 +615,8 @@ def preset(task_name, name="default"):
 
     Returns {"task": sizes, "model": NTMConfig fields without the input and
     output sizes, "training": optimizer, learning_rate, clip, batch_size,
-    steps, backend, checkpoint_every, the Schedule's fields and
-    one_size_batches}.
+    steps, backend, checkpoint_every, the Schedule's fields,
+    one_size_batches and blank_rate}.
     """
     from tasks import TASKS
 
@@ -656,6 +670,7 @@ def make_run(task, model, training, seed):
             decay_steps=training["decay_steps"],
         ),
         one_size_batches=training["one_size_batches"],
+        blank_rate=training["blank_rate"],
     )
 
 

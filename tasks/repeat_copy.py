@@ -43,6 +43,15 @@ Known wrinkle: when ``lo + hi`` is even, the count equal to the mean is
 encoded as r = 0, so step L + 1 looks blank and nothing marks the end of the
 input. The paper's range 1..10 never hits this; keep ``lo + hi`` odd when
 choosing other ranges.
+
+A second wrinkle, inherent in the paper's layout: a data vector of all
+zeros looks exactly like the blank inputs that follow the count, so only
+the arrival of the count, one step later, says the data had not ended. With
+8 bits, 1 vector in 256 is all zeros, too rare for training to punish the
+shortcut "a blank input ends the data"; models that take it copy every
+sequence with a blank last vector wrongly (about 1 sequence in 256 at the
+paper's sizes). `sample(blank_rate=...)` makes blank vectors more common in
+training batches; evaluation keeps the paper's distribution.
 """
 
 import math
@@ -144,6 +153,7 @@ class RepeatCopyTask:
         batch_size: int,
         length: int | None = None,
         repeats: int | None = None,
+        blank_rate: float = 0.0,
     ) -> Batch:
         """Draw a batch; length and count uniform in the trained ranges.
 
@@ -156,6 +166,9 @@ class RepeatCopyTask:
             If given, every sequence has this many vectors.
         repeats : int or None
             If given, every sequence is to be copied this many times.
+        blank_rate : float in [0, 1]
+            The chance that a vector is set to all zeros after drawing its
+            bits (see the module docstring); 0 is the paper's task.
 
         Returns
         -------
@@ -167,10 +180,14 @@ class RepeatCopyTask:
         counts = draw_sizes(
             rng, batch_size, self.min_repeats, self.max_repeats, repeats, "repeats"
         )
-        sequences = [
-            self.encode(rng.integers(0, 2, size=(n, self.vector_size)), r)
-            for n, r in zip(lengths, counts)
-        ]
+        if not 0.0 <= blank_rate <= 1.0:
+            raise ValueError(f"blank_rate must be in [0, 1], got {blank_rate}")
+        sequences = []
+        for n, r in zip(lengths, counts):
+            bits = rng.integers(0, 2, size=(n, self.vector_size))  # (L, V)
+            if blank_rate:
+                bits[rng.random(n) < blank_rate] = 0
+            sequences.append(self.encode(bits, r))
         return pad_and_stack(sequences)
 
     def encode(self, bits, repeats):

@@ -212,6 +212,14 @@ BAD_TRAINING = [
         ["lstm controller has exactly one layer"],
     ),
     (
+        ["train", "copy", "--blank-rate", "0.5"],
+        ["--blank-rate applies to repeat-copy only, not copy"],
+    ),
+    (
+        ["train", "repeat-copy", "--blank-rate", "1.5"],
+        ["'--blank-rate': 1.5 is not in the range 0<=x<=1"],
+    ),
+    (
         ["train", "copy", "--read-heads", "0", "--write-heads", "0"],
         ["0 read and 0 write"],
     ),

@@ -130,3 +130,36 @@ def test_bad_sizes_are_rejected(sizes, message):
 def test_sample_rejects_bad_repeats():
     with pytest.raises(ValueError, match="^repeats must be >= 1, got 0$"):
         RepeatCopyTask().sample(np.random.default_rng(0), batch_size=1, repeats=0)
+
+
+def test_blank_rate_blanks_whole_vectors_in_inputs_and_every_copy():
+    task = RepeatCopyTask(vector_size=4, max_length=5, max_repeats=3)
+    data = slice(0, 4)
+
+    plain = task.sample(np.random.default_rng(2), 50)
+    again = task.sample(np.random.default_rng(2), 50, blank_rate=0.0)
+    for a, b in zip(plain, again):
+        np.testing.assert_array_equal(a, b)
+
+    # every data step of the input is blank, yet the mask, the end marker and
+    # the count are unchanged, and the copies are blank too
+    blank = task.sample(np.random.default_rng(2), 50, blank_rate=1.0)
+    assert not blank.inputs[:, :, data].any()
+    assert not blank.targets[:, :, data].any()
+    assert blank.targets[:, :, 4].sum() == 50
+    np.testing.assert_array_equal(blank.inputs[:, :, 4:], plain.inputs[:, :, 4:])
+
+
+def test_blank_rate_blanks_about_that_share_of_vectors():
+    task = RepeatCopyTask(vector_size=8, min_length=10, max_length=10)
+    batch = task.sample(np.random.default_rng(5), 400, blank_rate=0.25)
+    vectors = batch.inputs[1:11, :, :8]  # (10, 400, 8)
+
+    share = np.mean(~vectors.any(axis=-1))
+    assert share == pytest.approx(0.25 + 0.75 / 256, abs=0.02)
+
+
+@pytest.mark.parametrize("rate", [-0.1, 1.5])
+def test_blank_rate_out_of_range_is_rejected(rate):
+    with pytest.raises(ValueError, match=r"^blank_rate must be in \[0, 1\]"):
+        RepeatCopyTask().sample(np.random.default_rng(0), 2, blank_rate=rate)

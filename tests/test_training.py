@@ -215,6 +215,35 @@ def test_one_size_batches_draw_one_length_per_batch(one_size):
     assert not any(padded) if one_size else any(padded)
 
 
+def test_blank_rate_reaches_training_batches_and_survives_a_resume(tmp_path):
+    task = make_task("repeat-copy", vector_size=3, max_length=3, max_repeats=2)
+    config = NTMConfig(
+        task.input_size, task.output_size, memory_size=8, word_size=4,
+        hidden_size=8, controller="lstm", controller_layers=1,
+    )  # fmt: skip
+    run = Run.start(
+        task, config, Adam(), batch_size=4, clip=10.0, backend=default_backend(),
+        seed=0, blank_rate=1.0,
+    )  # fmt: skip
+    recording = run.task = RecordingTask(task)
+    train(run, 3)
+    run.task = task
+    run.save(tmp_path / "run")
+
+    assert len(recording.batches) == 3
+    assert not any(batch.inputs[:, :, :3].any() for batch in recording.batches)
+    assert Run.resume(tmp_path / "run.npz").blank_rate == 1.0
+
+
+def test_blank_rate_is_refused_for_other_tasks():
+    run = tiny_run()
+    with pytest.raises(ValueError, match="^blank_rate applies to repeat-copy only"):
+        Run.start(
+            run.task, run.config, run.optimizer, batch_size=2, clip=None,
+            backend="autograd", seed=0, blank_rate=0.1,
+        )  # fmt: skip
+
+
 def test_curriculum_grows_the_longest_sequence_then_stops():
     task = make_task("copy", min_length=2, max_length=5)
     schedule = Schedule(curriculum_start=1, curriculum_every=10)
