@@ -143,7 +143,7 @@ def generalisation_line(task_name, run, quick):
 @click.option(
     "--quick",
     is_flag=True,
-    help="One seed, budgets of 1500 (copy) and 600 (repeat-copy) updates, a "
+    help="One seed, budgets of 1500 (copy) and 8000 (repeat-copy) updates, a "
     "few test lengths, and generalisation even for unsolved runs.",
 )
 def main(
@@ -158,7 +158,7 @@ def main(
     for task_name in task_names:
         budget = max_steps or preset(task_name)["training"]["steps"]
         if quick:
-            budget = min(budget, 1500 if task_name == "copy" else 600)
+            budget = min(budget, 1500 if task_name == "copy" else 8000)
         for init in inits:
             click.echo(f"\n{task_name}, memory init {init}, up to {budget} updates")
             finished = []

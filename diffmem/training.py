@@ -563,23 +563,24 @@ DEFAULT_OVERRIDES = {
         },
     },
     # repeat-copy, smaller than the paper's (lengths 1-5 and counts 1-6, not
-    # 1-10 and 1-10, which need more than ten minutes here): seeds 0 and 1
-    # left the initial plateau near step 800 and reached 0.34 and 0.30 bit
-    # errors per sequence on 1000 fresh sequences after 8000 steps (6.3
-    # minutes beside another run; `diffmem train repeat-copy` alone used 6.8
-    # minutes of CPU, 9.9 of wall time on a busy machine). Not below 0.1:
-    # the misses are whole sequences, mostly at the largest count. The LSTM
-    # controller and a constant learning rate did worse in the runs tried.
+    # 1-10 and 1-10, which need more than ten minutes here), with an LSTM
+    # controller and 32 memory rows (room for sequences of about 30 vectors).
+    # One-size batches halve the steps spent per sequence. A quarter of the
+    # training vectors are blank, or the model learns that a blank input
+    # ends the data and fails every sequence whose last vector is all zeros
+    # (tasks/repeat_copy.py). Figures: docs/benchmarks.md. A feedforward
+    # controller (two tanh layers, 8000 updates) reached only 0.34 bit
+    # errors per sequence: it cannot count the copies without memory tricks.
     "repeat-copy": {
         "task": {"max_length": 5, "max_repeats": 6},
-        "model": {"controller_layers": 2},
+        "model": {"controller": "lstm", "memory_size": 32},
         "training": {
-            "clip": 1.0,
-            "steps": 8000,
-            "checkpoint_every": 1000,
-            "curriculum_start": 1,
-            "curriculum_every": 100,
-            "decay_steps": 8000,
+            "learning_rate": 3e-3,
+            "steps": 24000,
+            "checkpoint_every": 2000,
+            "decay_steps": 12000,
+            "one_size_batches": True,
+            "blank_rate": 0.25,
         },
     },
     "associative-recall": {"task": {}, "model": {}, "training": {}},
