@@ -190,7 +190,7 @@ def model_option(field, help, minimum=1):
     "--blank-rate",
     type=click.FloatRange(0, 1),
     help="Chance that a training vector is all zeros, which the paper's "
-    "repeat-copy makes too rare to learn from (repeat-copy).",
+    "tasks make too rare to learn from (copy, repeat-copy).",
 )
 @size_option("steps", "Optimiser updates in total (a resumed run continues).")
 @click.option(

@@ -21,6 +21,7 @@ own and never touches the run's.
     train(run, steps=1000, on_report=print)
 """
 
+import inspect
 import json
 import math
 import time
@@ -162,8 +163,10 @@ class Run:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
         if not 0.0 <= blank_rate <= 1.0:
             raise ValueError(f"blank_rate must be in [0, 1], got {blank_rate}")
-        if blank_rate and task.name != "repeat-copy":
-            raise ValueError(f"blank_rate applies to repeat-copy only, not {task.name}")
+        if blank_rate and "blank_rate" not in inspect.signature(task.sample).parameters:
+            raise ValueError(
+                f"blank_rate applies to copy and repeat-copy only, not {task.name}"
+            )
         rng = np.random.default_rng(seed)
         params = init_params(config, rng)
         snapshot = Snapshot(

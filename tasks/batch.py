@@ -78,6 +78,30 @@ def pad_and_stack(sequences):
     return batch
 
 
+def random_vectors(rng, length, vector_size, blank_rate=0.0):
+    """`length` random binary vectors, each blanked to all zeros with chance
+    `blank_rate` after its bits are drawn.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+    length, vector_size : int
+        L vectors of V bits.
+    blank_rate : float in [0, 1]
+        0 gives the paper's vectors, where a blank one has chance 2^-V.
+
+    Returns
+    -------
+    bits : (L, V) int array of 0/1
+    """
+    if not 0.0 <= blank_rate <= 1.0:
+        raise ValueError(f"blank_rate must be in [0, 1], got {blank_rate}")
+    bits = rng.integers(0, 2, size=(length, vector_size))  # (L, V)
+    if blank_rate:
+        bits[rng.random(length) < blank_rate] = 0
+    return bits
+
+
 def check_at_least(name, value, minimum):
     """Raise `TypeError` unless `value` is an integer, `ValueError` if < `minimum`."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):

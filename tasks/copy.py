@@ -22,6 +22,16 @@ Encoding, for ``vector_size=3`` and the length-2 sequence 101, 011
 Step 0 carries the start marker, steps 1..L the bits, step L + 1 the end
 marker, and steps L + 2 .. 2L + 1 are blank inputs whose targets are the L
 vectors (mask 1). A length-20 sequence therefore takes 42 steps.
+
+A wrinkle of this layout: a data vector of all zeros is the same input as
+the blank steps of the output phase, so a feedforward controller can tell
+them apart only by what it reads from memory. With 8 bits, 1 vector in 256
+is all zeros: rare enough that a model can do well without handling them,
+and then fail every sequence that holds one (about 4 sequences in 100 at
+the paper's lengths). When those sequences turn up in a training batch,
+their large gradient can knock a nearly trained model off its solution.
+`sample(blank_rate=...)` makes blank vectors common in training batches, so
+they are learned early; evaluation keeps the paper's distribution.
 """
 
 from dataclasses import dataclass
@@ -35,6 +45,7 @@ from tasks.batch import (
     check_not_above,
     draw_sizes,
     pad_and_stack,
+    random_vectors,
 )
 
 
@@ -88,7 +99,11 @@ class CopyTask:
         return {"length": int(rng.integers(self.min_length, self.max_length + 1))}
 
     def sample(
-        self, rng: np.random.Generator, batch_size: int, length: int | None = None
+        self,
+        rng: np.random.Generator,
+        batch_size: int,
+        length: int | None = None,
+        blank_rate: float = 0.0,
     ) -> Batch:
         """Draw a batch; each length uniform in the trained range unless fixed.
 
@@ -100,6 +115,9 @@ class CopyTask:
         length : int or None
             If given, every sequence has this many vectors (may exceed
             `max_length`).
+        blank_rate : float in [0, 1]
+            The chance that a vector is set to all zeros after drawing its
+            bits (see the module docstring); 0 is the paper's task.
 
         Returns
         -------
@@ -109,7 +127,8 @@ class CopyTask:
         """
         lengths = draw_sizes(rng, batch_size, self.min_length, self.max_length, length)
         sequences = [
-            self.encode(rng.integers(0, 2, size=(n, self.vector_size))) for n in lengths
+            self.encode(random_vectors(rng, n, self.vector_size, blank_rate))
+            for n in lengths
         ]
         return pad_and_stack(sequences)
 

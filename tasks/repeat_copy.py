@@ -66,6 +66,7 @@ from tasks.batch import (
     check_not_above,
     draw_sizes,
     pad_and_stack,
+    random_vectors,
 )
 
 
@@ -180,14 +181,10 @@ class RepeatCopyTask:
         counts = draw_sizes(
             rng, batch_size, self.min_repeats, self.max_repeats, repeats, "repeats"
         )
-        if not 0.0 <= blank_rate <= 1.0:
-            raise ValueError(f"blank_rate must be in [0, 1], got {blank_rate}")
-        sequences = []
-        for n, r in zip(lengths, counts):
-            bits = rng.integers(0, 2, size=(n, self.vector_size))  # (L, V)
-            if blank_rate:
-                bits[rng.random(n) < blank_rate] = 0
-            sequences.append(self.encode(bits, r))
+        sequences = [
+            self.encode(random_vectors(rng, n, self.vector_size, blank_rate), r)
+            for n, r in zip(lengths, counts)
+        ]
         return pad_and_stack(sequences)
 
     def encode(self, bits, repeats):

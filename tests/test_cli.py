@@ -212,8 +212,8 @@ BAD_TRAINING = [
         ["lstm controller has exactly one layer"],
     ),
     (
-        ["train", "copy", "--blank-rate", "0.5"],
-        ["--blank-rate applies to repeat-copy only, not copy"],
+        ["train", "ngrams", "--blank-rate", "0.5"],
+        ["--blank-rate applies to copy and repeat-copy only, not ngrams"],
     ),
     (
         ["train", "repeat-copy", "--blank-rate", "1.5"],

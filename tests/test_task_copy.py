@@ -94,3 +94,36 @@ def test_bits_are_fair_coins():
 def test_bad_sizes_are_rejected(sizes, message):
     with pytest.raises(ValueError, match=message):
         CopyTask(**sizes)
+
+
+def test_blank_rate_blanks_whole_vectors_in_inputs_and_targets():
+    task = CopyTask(vector_size=4, max_length=6)
+    data = slice(0, 4)
+
+    plain = task.sample(np.random.default_rng(2), 50)
+    again = task.sample(np.random.default_rng(2), 50, blank_rate=0.0)
+    for a, b in zip(plain, again):
+        np.testing.assert_array_equal(a, b)
+
+    # every data vector is blank; delimiters and mask are unchanged
+    blank = task.sample(np.random.default_rng(2), 50, blank_rate=1.0)
+    assert not blank.inputs[:, :, data].any()
+    assert not blank.targets.any()
+    np.testing.assert_array_equal(blank.inputs[:, :, 4:], plain.inputs[:, :, 4:])
+    np.testing.assert_array_equal(blank.mask, plain.mask)
+
+
+def test_blank_rate_blanks_about_that_share_of_vectors():
+    task = CopyTask(vector_size=8, min_length=10, max_length=10)
+    batch = task.sample(np.random.default_rng(5), 400, blank_rate=0.1)
+    vectors = batch.inputs[1:11, :, :8]  # (10, 400, 8)
+
+    # a vector is blank if blanked, or if all 8 of its bits came out 0
+    share = np.mean(~vectors.any(axis=-1))
+    assert share == pytest.approx(0.1 + 0.9 / 256, abs=0.015)
+
+
+@pytest.mark.parametrize("rate", [-0.1, 1.5])
+def test_blank_rate_out_of_range_is_rejected(rate):
+    with pytest.raises(ValueError, match=r"^blank_rate must be in \[0, 1\]"):
+        CopyTask().sample(np.random.default_rng(0), 2, blank_rate=rate)

@@ -235,12 +235,13 @@ def test_blank_rate_reaches_training_batches_and_survives_a_resume(tmp_path):
     assert Run.resume(tmp_path / "run.npz").blank_rate == 1.0
 
 
-def test_blank_rate_is_refused_for_other_tasks():
-    run = tiny_run()
-    with pytest.raises(ValueError, match="^blank_rate applies to repeat-copy only"):
+def test_blank_rate_is_refused_for_tasks_without_data_vectors():
+    task = make_task("ngrams", order=2, sequence_length=5)
+    config = NTMConfig(task.input_size, task.output_size, memory_size=8, word_size=4)
+    with pytest.raises(ValueError, match="^blank_rate applies to copy and repeat"):
         Run.start(
-            run.task, run.config, run.optimizer, batch_size=2, clip=None,
-            backend="autograd", seed=0, blank_rate=0.1,
+            task, config, Adam(), batch_size=2, clip=None, backend="autograd",
+            seed=0, blank_rate=0.1,
         )  # fmt: skip
 
 
