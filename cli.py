@@ -505,6 +505,8 @@ def evaluate_command(checkpoint, lengths, min_length, max_length, repeats, seque
         row.update(
             sequences=n, cost_bits=result.cost_bits, bit_errors=result.bit_errors
         )
+        if result.optimal_cost_bits is not None:
+            row["optimal_cost_bits"] = result.optimal_cost_bits
         rows.append(row)
 
     if as_json:
@@ -528,21 +530,37 @@ def choose_lengths(task, lengths, min_length, max_length):
 
 
 def format_table(rows):
-    """Rows of evaluate as an aligned text table, with an 'all' row."""
+    """Rows of evaluate as an aligned text table, with an 'all' row.
+
+    Tasks with a Bayes-optimal predictor (ngrams) get its cost as a last
+    column, the floor to compare the model's cost with.
+    """
     has_repeats = "repeats" in rows[0]
-    header = "length" + ("  repeats" if has_repeats else "")
-    lines = [f"{header}  sequences  cost (bits/seq)  bit errors/seq"]
-    for row in rows:
-        case = f"{row['length']:6d}" + (f"  {row['repeats']:7d}" if has_repeats else "")
-        lines.append(
+    has_optimal = "optimal_cost_bits" in rows[0]
+
+    def line(case, row):
+        text = (
             f"{case}  {row['sequences']:9d}  {row['cost_bits']:15.4f}  "
             f"{row['bit_errors']:14.4f}"
         )
+        return text + (f"  {row['optimal_cost_bits']:12.4f}" if has_optimal else "")
+
+    header = "length" + ("  repeats" if has_repeats else "")
+    header += "  sequences  cost (bits/seq)  bit errors/seq"
+    lines = [header + ("  optimal cost" if has_optimal else "")]
+    for row in rows:
+        case = f"{row['length']:6d}" + (f"  {row['repeats']:7d}" if has_repeats else "")
+        lines.append(line(case, row))
+
+    # the 'all' row: means weighted by each row's sequences
     total = sum(row["sequences"] for row in rows)
-    cost = sum(row["cost_bits"] * row["sequences"] for row in rows) / total
-    errors = sum(row["bit_errors"] * row["sequences"] for row in rows) / total
+    means = {
+        field: sum(row[field] * row["sequences"] for row in rows) / total
+        for field in ("cost_bits", "bit_errors", "optimal_cost_bits")
+        if field in rows[0]
+    }
     label = f"{'all':>6}" + (" " * 9 if has_repeats else "")
-    lines.append(f"{label}  {total:9d}  {cost:15.4f}  {errors:14.4f}")
+    lines.append(line(label, {"sequences": total, **means}))
     return "\n".join(lines)
 
 

@@ -466,12 +466,18 @@ def _step_of(line):
 
 
 class Evaluation(NamedTuple):
-    """Mean figures for one length on fresh sequences."""
+    """Mean figures for one length on fresh sequences.
+
+    `optimal_cost_bits` is the cost of the task's Bayes-optimal predictor on
+    the same sequences, for tasks that have one (ngrams, section 4.4), else
+    None: the floor the model's cost can approach but not beat on average.
+    """
 
     length: int
     sequences: int
     cost_bits: float  # per sequence
     bit_errors: float  # per sequence, outputs thresholded at 0.5
+    optimal_cost_bits: float | None = None  # per sequence
 
 
 def evaluate(
@@ -491,9 +497,10 @@ def evaluate(
     -------
     list of Evaluation, one per length, in the order given.
     """
+    optimal = getattr(task, "optimal_cost_bits", None)
     evaluations = []
     for length in lengths:
-        total_cost = total_errors = 0.0
+        total_cost = total_errors = total_optimal = 0.0
         done = 0
         while done < sequences:
             b = min(batch_size, sequences - done)
@@ -502,10 +509,16 @@ def evaluate(
             targets = batch.targets.astype(config.dtype)
             total_cost += b * float(cost_bits(logits, targets, batch.mask))
             total_errors += b * bit_errors(logits, batch.targets, batch.mask)
+            if optimal is not None:
+                total_optimal += b * optimal(batch)
             done += b
         evaluations.append(
             Evaluation(
-                length, sequences, total_cost / sequences, total_errors / sequences
+                length,
+                sequences,
+                total_cost / sequences,
+                total_errors / sequences,
+                None if optimal is None else total_optimal / sequences,
             )
         )
     return evaluations

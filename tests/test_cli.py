@@ -398,3 +398,24 @@ def test_show_and_plot_save_figures(trained, tmp_path):
     assert result.exit_code == 0, result.output
     assert (tmp_path / "show.png").stat().st_size > 0
     assert (tmp_path / "curve.png").stat().st_size > 0
+
+
+def test_evaluate_ngrams_prints_the_bayes_optimal_cost(tmp_path):
+    out = tmp_path / "ngrams"
+    result = invoke(
+        "train", "ngrams", "--sequence-length", 12, "--memory-size", 8,
+        "--word-size", 4, "--hidden-size", 8, "--steps", 2, "--batch-size", 2,
+        "--backend", default_backend(), "--out", out,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+
+    result = invoke("evaluate", out, "--sequences", 20)
+    assert result.exit_code == 0, result.output
+    header, *_, last = result.output.strip().splitlines()
+    assert header.endswith("optimal cost")
+    assert len(last.split()) == 5  # all, sequences, cost, errors, optimal
+
+    rows = json.loads(invoke("evaluate", out, "--sequences", 20, "--json").output)
+    (row,) = rows
+    assert 0 < row["optimal_cost_bits"] < 2 * 12
+    assert last.split()[-1] == f"{row['optimal_cost_bits']:.4f}"

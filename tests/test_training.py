@@ -171,6 +171,31 @@ def test_evaluate_matches_a_direct_computation():
     assert result.bit_errors == pytest.approx(sum(errors) / 6, rel=1e-12)
 
 
+def test_evaluate_scores_the_bayes_optimal_predictor_on_the_same_sequences():
+    task = make_task("ngrams", sequence_length=30)
+    config = NTMConfig(task.input_size, task.output_size, memory_size=8, word_size=4)
+    run = Run.start(
+        task, config, Adam(), batch_size=2, clip=None, backend="autograd", seed=0
+    )
+    (result,) = evaluate(
+        run.params, config, task, [30], 5, np.random.default_rng(3), batch_size=3
+    )
+
+    rng = np.random.default_rng(3)
+    optimal = []
+    for b in (3, 2):
+        batch = task.sample(rng, b, length=30)
+        forward(run.params, config, batch.inputs, rng)
+        optimal.append(b * task.optimal_cost_bits(batch))
+    assert result.optimal_cost_bits == pytest.approx(sum(optimal) / 5, rel=1e-12)
+
+    copy = tiny_run()
+    (plain,) = evaluate(
+        copy.params, copy.config, copy.task, [2], 2, np.random.default_rng(0)
+    )
+    assert plain.optimal_cost_bits is None
+
+
 def test_presets():
     paper = preset("priority-sort", "paper")
     assert paper["task"] == {"vector_size": 8, "num_inputs": 20, "num_outputs": 16}
