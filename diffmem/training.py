@@ -134,9 +134,9 @@ class Run:
     as their average sequence needs. The price is a noisier gradient, each
     batch seeing one size only.
 
-    `blank_rate` (repeat-copy only) makes all-zero data vectors more common
-    in training batches, as `RepeatCopyTask.sample` explains; evaluation
-    never uses it.
+    `blank_rate` (copy and repeat-copy) makes all-zero data vectors more
+    common in training batches, as the two tasks' modules explain;
+    evaluation never uses it.
     """
 
     task: object
