@@ -17,7 +17,8 @@ seconds until solved, and the final model's generalisation:
 
 then per task the success rates and the medians over solved runs.
 
-Run by hand, not by the tests (a full run takes hours on two cores):
+Run by hand, not by the tests (both tasks, 10 seeds each, take about 50
+minutes with --jobs 2 on two cores):
 
     python benchmarks/convergence.py --jobs 2               # 10 seeds, both tasks
     python benchmarks/convergence.py --quick                # one seed, minutes
