@@ -37,7 +37,7 @@ from diffmem.training import (
     PRESETS,
     NonFiniteCostError,
     Run,
-    evaluate,
+    evaluate_spread,
     make_run,
     preset,
     read_metrics,
@@ -490,20 +490,17 @@ def evaluate_command(checkpoint, lengths, min_length, max_length, repeats, seque
     cases = [(length, None) for length in lengths]
     if repeats is not None:
         cases = [(length, count) for count in repeats for length in lengths]
-    share, extra = divmod(sequences, len(cases))
     rng = np.random.default_rng(seed)
+    results = evaluate_spread(run.params, run.config, run.task, cases, sequences, rng)
     rows = []
-    for i, (length, count) in enumerate(cases):
-        n = max(1, share + (i < extra))
-        options = {} if count is None else {"repeats": count}
-        (result,) = evaluate(
-            run.params, run.config, run.task, [length], n, rng, **options
-        )
+    for (length, count), result in zip(cases, results):
         row = {"length": length}
         if count is not None:
             row["repeats"] = count
         row.update(
-            sequences=n, cost_bits=result.cost_bits, bit_errors=result.bit_errors
+            sequences=result.sequences,
+            cost_bits=result.cost_bits,
+            bit_errors=result.bit_errors,
         )
         if result.optimal_cost_bits is not None:
             row["optimal_cost_bits"] = result.optimal_cost_bits

@@ -44,7 +44,7 @@ import numpy as np
 
 from diffmem.loss import bit_errors
 from diffmem.ntm import MEMORY_INITS, forward
-from diffmem.training import evaluate, make_run, preset, train
+from diffmem.training import evaluate, evaluate_spread, make_run, preset, train
 from tasks import make_task
 
 SOLVED_BELOW = 0.1  # bit errors per sequence, Collier and Beel (2018)
@@ -95,15 +95,12 @@ def final_errors(run):
     The same figure as `diffmem evaluate CHECKPOINT`'s 'all' row: the
     sequences spread evenly over the trained lengths, drawn from seed 1.
     """
-    lengths = list(run.task.train_lengths())
-    share, extra = divmod(FINAL_SEQUENCES, len(lengths))
+    cases = [(length, None) for length in run.task.train_lengths()]
     rng = np.random.default_rng(1)
-    total = 0.0
-    for i, length in enumerate(lengths):
-        n = share + (i < extra)
-        (result,) = evaluate(run.params, run.config, run.task, [length], n, rng)
-        total += n * result.bit_errors
-    return total / FINAL_SEQUENCES
+    results = evaluate_spread(
+        run.params, run.config, run.task, cases, FINAL_SEQUENCES, rng
+    )
+    return sum(r.sequences * r.bit_errors for r in results) / FINAL_SEQUENCES
 
 
 def copy_generalisation(run, lengths, sequences):

@@ -524,6 +524,23 @@ def evaluate(
     return evaluations
 
 
+def evaluate_spread(params, config, task, cases, sequences, rng):
+    """`sequences` fresh sequences spread evenly over `cases`, as `evaluate`.
+
+    `cases` is a list of (length, repeats) pairs, repeats None for tasks
+    without a repeat count; each case gets at least one sequence, and the
+    first `sequences % len(cases)` get one more. Returns one Evaluation per
+    case, in order; `diffmem evaluate` prints these.
+    """
+    share, extra = divmod(sequences, len(cases))
+    evaluations = []
+    for i, (length, count) in enumerate(cases):
+        n = max(1, share + (i < extra))
+        options = {} if count is None else {"repeats": count}
+        evaluations += evaluate(params, config, task, [length], n, rng, **options)
+    return evaluations
+
+
 # Each task's settings. "default" is ours: for copy and repeat-copy, chosen
 # by training runs on a 2-core machine (the figures are in the comments
 # below); for the other three, untuned starting points. "paper" takes the
