@@ -42,7 +42,7 @@ for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 import click
 import numpy as np
 
-from diffmem.loss import bit_errors
+from diffmem.loss import bit_errors, wrong_bits
 from diffmem.ntm import MEMORY_INITS, forward
 from diffmem.training import evaluate, evaluate_spread, make_run, preset, train
 from tasks import make_task
@@ -122,8 +122,7 @@ def repeat_generalisation(run, repeats, sequences):
     for count in repeats:
         batch = task.sample(rng, sequences, length=task.max_length, repeats=count)
         logits = forward(run.params, run.config, batch.inputs, rng)  # (T, B, Y)
-        wrong = (logits > 0) != (batch.targets > 0.5)  # (T, B, Y)
-        wrong = wrong * batch.mask[:, :, None]
+        wrong = wrong_bits(logits, batch.targets, batch.mask)  # (T, B, Y)
         end_right = np.mean(wrong[:, :, task.vector_size].sum(axis=0) == 0)
         results[f"R{count}"] = float(wrong.sum() / sequences)
         results[f"R{count} end right"] = float(end_right)

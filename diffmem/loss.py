@@ -42,11 +42,17 @@ def cost_bits(logits, targets, mask):
     return np.sum(per_bit * mask[:, :, None]) / (batch_size * LN2)
 
 
-def bit_errors(logits, targets, mask):
-    """Mean number of wrong bits per sequence (outputs thresholded at 0.5).
+def wrong_bits(logits, targets, mask):
+    """Which scored outputs are on the wrong side of 0.5, as a (T, B, Y) array.
 
-    Same shapes as `cost_bits`; not differentiable, plain numpy.
+    Same shapes as `cost_bits`; not differentiable, plain numpy. Summing
+    over axes (0, 2) gives each sequence's bit errors.
     """
     predictions = numpy.asarray(logits) > 0.0  # sigmoid(z) > 0.5
     wrong = predictions != (numpy.asarray(targets) > 0.5)  # (T, B, Y)
-    return float(numpy.sum(wrong * numpy.asarray(mask)[:, :, None]) / logits.shape[1])
+    return wrong * numpy.asarray(mask)[:, :, None]
+
+
+def bit_errors(logits, targets, mask):
+    """Mean number of wrong bits per sequence (outputs thresholded at 0.5)."""
+    return float(numpy.sum(wrong_bits(logits, targets, mask)) / logits.shape[1])
